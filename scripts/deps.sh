@@ -1,0 +1,21 @@
+#!/bin/sh
+# Install the Debian packages the build and the tests need (as root), or
+# print the exact command for a person to run. Called by `make test`.
+# What each package is for: see README.md, "Dependencies".
+set -e
+PKGS="build-essential cmake pkg-config libcmocka-dev clang clang-format python3 gnuplot-nox"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+    echo "deps: installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq $missing
+else
+    echo "deps: missing Debian packages. Run:"
+    echo "  sudo apt-get install -y$missing"
+    exit 1
+fi

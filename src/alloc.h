@@ -1,0 +1,31 @@
+/*
+ * alloc.h - the one allocation wrapper.
+ *
+ * All heap memory of udp-proxy is taken at start-up through these functions
+ * (never on the per-datagram path). Tests can make the n-th allocation fail
+ * with up_alloc_fail_after() to exercise every error path.
+ */
+#ifndef UP_ALLOC_H
+#define UP_ALLOC_H
+
+#include <stddef.h>
+
+/* Like calloc(): zeroed memory, or NULL on failure (or injected failure).
+ * The caller owns the memory and releases it with up_free(). */
+void *up_calloc(size_t count, size_t size);
+
+/* Aligned, zeroed memory (align: power of two, multiple of sizeof(void *)).
+ * Returns NULL on failure. Release with up_free_aligned(). */
+void *up_calloc_aligned(size_t align, size_t size);
+
+void up_free(void *ptr);
+void up_free_aligned(void *ptr);
+
+/* Test hook: the allocation after `n` more successful ones fails; -1 turns
+ * injection off (the default). */
+void up_alloc_fail_after(long n);
+
+/* Number of live allocations (for leak checks in tests). */
+long up_alloc_live(void);
+
+#endif

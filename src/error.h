@@ -1,0 +1,42 @@
+/*
+ * error.h - the one error-code set of udp-proxy.
+ *
+ * Every function that can fail returns 0 (UP_OK) or one of the negative codes
+ * below. The platform layer translates errno / WSAGetLastError() into this set
+ * (up_error_from_sys), so shared code never looks at errno.
+ * "Would block" is a state, not an error: UP_EAGAIN tells the caller to retry
+ * later; it is never counted as a failure.
+ */
+#ifndef UP_ERROR_H
+#define UP_ERROR_H
+
+enum up_error {
+    UP_OK = 0,
+    UP_EAGAIN = -1,        /* would block: try again later (a state, not an error) */
+    UP_ENOMEM = -2,        /* out of memory */
+    UP_EINVAL = -3,        /* invalid argument or value */
+    UP_ERANGE = -4,        /* number out of range */
+    UP_EADDRINUSE = -5,    /* address already in use */
+    UP_EACCES = -6,        /* permission denied */
+    UP_EADDRNOTAVAIL = -7, /* address not available on this host */
+    UP_ECONNREFUSED = -8,  /* nothing listening at the target */
+    UP_EHOSTUNREACH = -9,  /* no route to host */
+    UP_ENETUNREACH = -10,  /* network unreachable */
+    UP_ENOBUFS = -11,      /* kernel out of buffer space */
+    UP_EMSGSIZE = -12,     /* datagram too large */
+    UP_ENOTFOUND = -13,    /* host name does not resolve */
+    UP_EAFNOSUPPORT = -14, /* address family not supported */
+    UP_ECLOSED = -15,      /* socket shut down / closed */
+    UP_ETIMEDOUT = -16,    /* timed out */
+    UP_EIO = -17,          /* any other system error */
+    UP_EDUPLICATE = -18,   /* the same item given twice */
+};
+
+/* A short human-readable text for an error code; never NULL. */
+const char *up_strerror(int err);
+
+/* Translate a platform error number (errno on POSIX, WSAGetLastError() on
+ * Windows) into the set above. Implemented in the platform layer. */
+int up_error_from_sys(int sys_err);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * log.h - leveled, thread-safe logging with rate limiting.
+ *
+ * One line per message, written with a single call so lines from several
+ * threads never interleave. Per-datagram events never log directly: they go
+ * through a rate limiter (at most one line per second per limiter, with the
+ * count of the ones held back).
+ */
+#ifndef UP_LOG_H
+#define UP_LOG_H
+
+#include <stdarg.h>
+#include <stdint.h>
+
+enum up_log_level { UP_LOG_DEBUG = 0, UP_LOG_INFO, UP_LOG_WARN, UP_LOG_ERROR, UP_LOG_FATAL };
+
+/* Parse "debug".."fatal"; returns the level or UP_EINVAL. */
+int up_log_level_parse(const char *s);
+const char *up_log_level_name(int level);
+
+void up_log_set_level(int level);
+int up_log_get_level(void);
+
+/* Also append log lines to `path` (opened once, kept open). NULL: stop.
+ * Returns UP_OK or the open error. */
+int up_log_set_file(const char *path);
+/* Whether lines also go to standard error (default yes). */
+void up_log_set_stderr(int on);
+/* Extra sink for each line (the Windows event log); NULL for none. */
+void up_log_set_hook(void (*hook)(int level, const char *line));
+
+#if defined(__GNUC__)
+#define UP_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define UP_PRINTF(a, b)
+#endif
+
+void up_log(int level, const char *fmt, ...) UP_PRINTF(2, 3);
+void up_logv(int level, const char *fmt, va_list ap);
+
+#define up_log_enabled(level) ((level) >= up_log_get_level())
+
+/* A limiter owned by one thread (no locking). */
+struct up_ratelimit {
+    uint64_t next_ns;    /* earliest time of the next line */
+    uint64_t suppressed; /* lines held back since the last one */
+};
+
+/* Log at most once a second per limiter; says how many were held back. */
+void up_log_limited(struct up_ratelimit *rl, int level, const char *fmt, ...) UP_PRINTF(3, 4);
+
+#endif

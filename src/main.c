@@ -1,0 +1,51 @@
+/* main.c - command-line entry point: parse flags, run until stopped. */
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+#include "log.h"
+#include "options.h"
+#include "platform.h"
+#include "run.h"
+
+#ifndef UP_VERSION
+#define UP_VERSION "dev"
+#endif
+
+int main(int argc, char **argv)
+{
+    static struct up_options o; /* large: keep it off the stack */
+    char err[600];
+
+    up_options_defaults(&o);
+    int action = up_options_parse(&o, argc, argv, 1, err, sizeof(err));
+    if (action < 0) {
+        fprintf(stderr, "udp-proxy: %s\nTry 'udp-proxy --help' for more information.\n", err);
+        return 2;
+    }
+    if (action == UP_OPTIONS_HELP) {
+        up_options_usage(stdout);
+        return 0;
+    }
+    if (action == UP_OPTIONS_VERSION) {
+        printf("udp-proxy %s\n", UP_VERSION);
+        return 0;
+    }
+    up_log_set_level(o.log_level);
+    if (o.log_file[0]) {
+        int r = up_log_set_file(o.log_file);
+        if (r != UP_OK) {
+            fprintf(stderr, "udp-proxy: --log-file: cannot open '%s': %s\n", o.log_file, up_strerror(r));
+            return 2;
+        }
+    }
+    if (up_net_init() != UP_OK || up_ctrl_init() != UP_OK) {
+        fprintf(stderr, "udp-proxy: cannot initialise the platform layer\n");
+        return 1;
+    }
+    if (up_options_resolve(&o, err, sizeof(err)) != UP_OK) {
+        fprintf(stderr, "udp-proxy: %s\nTry 'udp-proxy --help' for more information.\n", err);
+        return 2;
+    }
+    return up_run(&o, NULL, NULL);
+}

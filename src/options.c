@@ -1,0 +1,346 @@
+/* options.c - command-line parsing and validation (see options.h). */
+#include "options.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "log.h"
+
+enum kind { K_FLAG, K_ADDR, K_TARGET, K_LEVEL, K_U32, K_SIZE, K_MS, K_PATH };
+
+struct spec {
+    const char *name;
+    enum kind kind;
+    uint64_t min, max; /* for numbers */
+    size_t offset;     /* field in struct up_options */
+};
+
+#define F(field) offsetof(struct up_options, field)
+static const struct spec specs[] = {
+    {"source", K_ADDR, 0, 0, F(source)},
+    {"target", K_TARGET, 0, 0, F(targets)},
+    {"log-level", K_LEVEL, 0, 0, F(log_level)},
+    {"quiet", K_FLAG, 0, 0, F(log_level)},
+    {"buffer", K_U32, 1, 65535, F(buffer)},
+    {"channel-size", K_U32, 1, 1u << 20, F(channel_size)},
+    {"rcvbuf", K_SIZE, 4096, 1u << 30, F(rcvbuf)},
+    {"sndbuf", K_SIZE, 4096, 1u << 30, F(sndbuf)},
+    {"readers", K_U32, 1, 64, F(readers)},
+    {"stats-interval", K_U32, 0, 86400, F(stats_interval)},
+    {"drain-timeout", K_MS, 0, 3600000, F(drain_ms)},
+    {"log-file", K_PATH, 0, 0, F(log_file)},
+};
+#undef F
+
+void up_options_defaults(struct up_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    snprintf(o->source, sizeof(o->source), "%s", UP_DEFAULT_SOURCE);
+    o->log_level = UP_LOG_INFO;
+    o->buffer = UP_DEFAULT_BUFFER;
+    o->channel_size = UP_DEFAULT_CHANNEL;
+    o->rcvbuf = UP_DEFAULT_RCVBUF;
+    o->sndbuf = UP_DEFAULT_SNDBUF;
+    o->readers = 1;
+    o->stats_interval = UP_DEFAULT_STATS_INTERVAL;
+    o->drain_ms = UP_DEFAULT_DRAIN_MS;
+}
+
+/* Decimal digits only; returns UP_EINVAL for anything else, UP_ERANGE past max. */
+static int parse_uint(const char *s, const char **end, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (*s < '0' || *s > '9')
+        return UP_EINVAL;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        v = v * 10 + (uint64_t)(*s - '0');
+        if (v > ((uint64_t)1 << 40))
+            return UP_ERANGE;
+    }
+    *end = s;
+    *out = v;
+    return UP_OK;
+}
+
+/* "123", "64K", "16M", "1G" (binary multiples). */
+static int parse_size(const char *s, uint64_t *out)
+{
+    const char *e;
+    uint64_t v;
+    int r = parse_uint(s, &e, &v);
+    if (r != UP_OK)
+        return r;
+    uint64_t mul = 1;
+    if (*e == 'k' || *e == 'K')
+        mul = 1024, e++;
+    else if (*e == 'm' || *e == 'M')
+        mul = 1024 * 1024, e++;
+    else if (*e == 'g' || *e == 'G')
+        mul = 1024 * 1024 * 1024, e++;
+    if (*e == 'i' && mul > 1)
+        e++; /* accept KiB-style "16Mi" */
+    if (*e == 'B' && mul > 1)
+        e++;
+    if (*e != '\0')
+        return UP_EINVAL;
+    *out = v * mul;
+    return UP_OK;
+}
+
+/* "2", "2s", "1.5", "500ms" -> milliseconds. */
+static int parse_ms(const char *s, uint64_t *out)
+{
+    const char *e;
+    uint64_t whole, frac = 0, scale = 1;
+    int r = parse_uint(s, &e, &whole);
+    if (r != UP_OK)
+        return r;
+    if (*e == '.') {
+        e++;
+        if (*e < '0' || *e > '9')
+            return UP_EINVAL;
+        for (; *e >= '0' && *e <= '9'; e++)
+            if (scale < 1000000) {
+                frac = frac * 10 + (uint64_t)(*e - '0');
+                scale *= 10;
+            }
+    }
+    if (strcmp(e, "ms") == 0) {
+        if (scale != 1)
+            return UP_EINVAL;
+        *out = whole;
+        return UP_OK;
+    }
+    if (*e != '\0' && strcmp(e, "s") != 0)
+        return UP_EINVAL;
+    *out = whole * 1000 + frac * 1000 / scale;
+    return UP_OK;
+}
+
+static const struct spec *find(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
+        if (strlen(specs[i].name) == len && strncmp(specs[i].name, name, len) == 0)
+            return &specs[i];
+    return NULL;
+}
+
+static int apply(struct up_options *o, const struct spec *sp, const char *val, char *err, size_t errlen)
+{
+    char *base = (char *)o + sp->offset;
+    char host[UP_HOST_MAX];
+    uint16_t port;
+    uint64_t v = 0;
+    int r;
+
+    switch (sp->kind) {
+    case K_FLAG: /* --quiet */ *(int *)(void *)base = UP_LOG_WARN; return UP_OK;
+    case K_ADDR:
+    case K_TARGET:
+        r = up_addr_split(val, host, sizeof(host), &port);
+        if (r == UP_ERANGE) {
+            snprintf(err, errlen, "--%s: '%s': port must be 1..65535", sp->name, val);
+            return r;
+        }
+        if (r != UP_OK) {
+            snprintf(err, errlen, "--%s: '%s' is not an address (use :PORT, HOST:PORT or [IPV6]:PORT)", sp->name, val);
+            return r;
+        }
+        if (sp->kind == K_ADDR) {
+            snprintf(o->source, sizeof(o->source), "%s", val);
+            return UP_OK;
+        }
+        if (o->ntargets >= UP_TARGETS_MAX) {
+            snprintf(err, errlen, "--target: '%s': at most %d targets", val, UP_TARGETS_MAX);
+            return UP_ERANGE;
+        }
+        for (size_t i = 0; i < o->ntargets; i++)
+            if (strcmp(o->targets[i], val) == 0) {
+                snprintf(err, errlen, "--target: '%s' is given twice", val);
+                return UP_EDUPLICATE;
+            }
+        snprintf(o->targets[o->ntargets++], UP_ADDR_TEXT_MAX, "%s", val);
+        return UP_OK;
+    case K_LEVEL:
+        r = up_log_level_parse(val);
+        if (r < 0) {
+            snprintf(err, errlen, "--log-level: '%s' is not one of debug, info, warn, error, fatal", val);
+            return UP_EINVAL;
+        }
+        *(int *)(void *)base = r;
+        return UP_OK;
+    case K_U32:
+    case K_SIZE:
+    case K_MS:
+        if (sp->kind == K_MS)
+            r = parse_ms(val, &v);
+        else if (sp->kind == K_SIZE)
+            r = parse_size(val, &v);
+        else {
+            const char *e;
+            r = parse_uint(val, &e, &v);
+            if (r == UP_OK && *e != '\0')
+                r = UP_EINVAL;
+        }
+        if (r == UP_EINVAL) {
+            snprintf(err, errlen, "--%s: '%s' is not a %s", sp->name, val,
+                     sp->kind == K_MS     ? "duration (seconds, e.g. 2, 1.5s or 500ms)"
+                     : sp->kind == K_SIZE ? "size in bytes (e.g. 65536, 64K, 16M)"
+                                          : "whole number");
+            return r;
+        }
+        if (r != UP_OK || v < sp->min || v > sp->max) {
+            snprintf(err, errlen, "--%s: '%s' is out of range (%llu..%llu%s)", sp->name, val,
+                     (unsigned long long)sp->min, (unsigned long long)sp->max, sp->kind == K_MS ? " ms" : "");
+            return UP_ERANGE;
+        }
+        if (sp->kind == K_SIZE)
+            *(int *)(void *)base = (int)v;
+        else
+            *(uint32_t *)(void *)base = (uint32_t)v;
+        return UP_OK;
+    case K_PATH:
+        if (val[0] == '\0' || strlen(val) >= UP_PATH_MAX) {
+            snprintf(err, errlen, "--%s: '%s' is not a usable path", sp->name, val);
+            return UP_EINVAL;
+        }
+        snprintf(base, UP_PATH_MAX, "%s", val);
+        return UP_OK;
+    }
+    return UP_EINVAL;
+}
+
+int up_options_parse(struct up_options *o, int argc, char *const *argv, int first, char *err, size_t errlen)
+{
+    int action = UP_OPTIONS_RUN;
+    bool targets_reset = false;
+
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || a[1] == '\0') {
+            snprintf(err, errlen, "unexpected argument '%s' (flags start with --)", a);
+            return UP_EINVAL;
+        }
+        const char *name = a + 1 + (a[1] == '-');
+        if (strcmp(a, "-h") == 0 || strcmp(name, "help") == 0) {
+            action = UP_OPTIONS_HELP;
+            continue;
+        }
+        if (strcmp(a, "-V") == 0 || strcmp(name, "version") == 0) {
+            if (action == UP_OPTIONS_RUN)
+                action = UP_OPTIONS_VERSION;
+            continue;
+        }
+        const char *eq = strchr(name, '=');
+        size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+        const struct spec *sp = find(name, nlen);
+        if (!sp) {
+            snprintf(err, errlen, "unknown flag '%.*s'", (int)(nlen + (size_t)(name - a)), a);
+            return UP_EINVAL;
+        }
+        const char *val = NULL;
+        if (sp->kind == K_FLAG) {
+            if (eq) {
+                snprintf(err, errlen, "--%s takes no value", sp->name);
+                return UP_EINVAL;
+            }
+        } else if (eq) {
+            val = eq + 1;
+        } else if (i + 1 < argc) {
+            val = argv[++i];
+        } else {
+            snprintf(err, errlen, "--%s needs a value", sp->name);
+            return UP_EINVAL;
+        }
+        if (sp->kind == K_TARGET && !targets_reset) {
+            /* Targets given here replace any set before (a config file). */
+            o->ntargets = 0;
+            targets_reset = true;
+        }
+        int r = apply(o, sp, val, err, errlen);
+        if (r != UP_OK)
+            return r;
+    }
+    if (action == UP_OPTIONS_RUN && o->ntargets == 0) {
+        snprintf(err, errlen, "no --target given (at least one is needed)");
+        return UP_EINVAL;
+    }
+    return action;
+}
+
+static int resolve_one(const char *flag, const char *text, bool passive, struct up_addr *out, char *err, size_t errlen)
+{
+    int r = up_addr_resolve(text, passive, out);
+    if (r != UP_OK)
+        snprintf(err, errlen, "--%s: cannot resolve '%s': %s", flag, text, up_strerror(r));
+    return r;
+}
+
+int up_options_resolve(struct up_options *o, char *err, size_t errlen)
+{
+    int r = resolve_one("source", o->source, true, &o->source_addr, err, errlen);
+    if (r != UP_OK)
+        return r;
+    for (size_t i = 0; i < o->ntargets; i++) {
+        r = resolve_one("target", o->targets[i], false, &o->target_addrs[i], err, errlen);
+        if (r != UP_OK)
+            return r;
+        for (size_t j = 0; j < i; j++)
+            if (up_addr_equal(&o->target_addrs[i], &o->target_addrs[j])) {
+                char a[64];
+                up_addr_format((struct sockaddr *)&o->target_addrs[i].ss, a, sizeof(a));
+                snprintf(err, errlen, "--target: '%s' and '%s' are the same target (%s)", o->targets[j], o->targets[i],
+                         a);
+                return UP_EDUPLICATE;
+            }
+    }
+    return UP_OK;
+}
+
+void up_options_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: udp-proxy [--source ADDR] --target ADDR [--target ADDR ...] [options]\n"
+            "\n"
+            "Receive UDP datagrams on one address and send each one, unchanged, to every\n"
+            "target. A slow or dead target never slows the others; every drop is counted.\n"
+            "\n"
+            "Addresses: :PORT (source: all interfaces; target: 127.0.0.1), HOST:PORT,\n"
+            "           1.2.3.4:PORT, [::1]:PORT, [::]:PORT. Host names are resolved.\n"
+            "\n"
+            "  --source ADDR          address to receive on (default %s)\n"
+            "  --target ADDR          where to send every datagram; repeat for each target\n"
+            "                         (at least one, at most %d)\n"
+            "  --buffer BYTES         largest datagram accepted, 1..65535 (default %u: nothing\n"
+            "                         the kernel delivers is cut); larger ones are counted and\n"
+            "                         dropped, never forwarded cut\n"
+            "  --channel-size N       queue capacity per target, in datagrams (default %u)\n"
+            "  --rcvbuf BYTES         source socket receive buffer (default 16M); raise\n"
+            "                         net.core.rmem_max if the kernel caps it\n"
+            "  --sndbuf BYTES         target socket send buffer (default 4M)\n"
+            "  --readers N            reader threads, each with its own SO_REUSEPORT socket\n"
+            "                         (default 1, at most 64)\n"
+            "  --stats-interval SECS  log a key=value line of counter deltas every SECS\n"
+            "                         (default %u; 0 = off)\n"
+            "  --drain-timeout SECS   on SIGINT/SIGTERM, time to finish sending what is\n"
+            "                         queued (default 2; e.g. 1.5 or 500ms)\n"
+            "  --log-level LEVEL      debug, info, warn, error or fatal (default info)\n"
+            "  --quiet                same as --log-level warn\n"
+            "  --log-file PATH        also append log lines to PATH\n"
+            "  --help, -h             show this help and exit\n"
+            "  --version, -V          show the version and exit\n"
+            "\n"
+            "Flags take --flag VALUE or --flag=VALUE (a single dash works too).\n"
+            "Sizes accept K, M and G suffixes (binary).\n"
+            "\n"
+            "Signals: SIGINT/SIGTERM stop receiving, drain the queues, log the final\n"
+            "counters and exit 0.\n"
+            "Exit status: 0 success, 1 runtime error (e.g. address in use), 2 bad usage.\n"
+            "\n"
+            "Example (dual-write DogStatsD to the Datadog agent and an OpenTelemetry\n"
+            "collector):\n"
+            "  udp-proxy --source 127.0.0.1:8125 --target 127.0.0.1:8126 --target 127.0.0.1:8127\n",
+            UP_DEFAULT_SOURCE, UP_TARGETS_MAX, UP_DEFAULT_BUFFER, UP_DEFAULT_CHANNEL, UP_DEFAULT_STATS_INTERVAL);
+}

@@ -1,0 +1,71 @@
+/*
+ * options.h - the command line: parsing, validation, usage text.
+ *
+ * Parsing is pure (no I/O, no name resolution) so it can be unit tested and
+ * fuzzed; up_options_resolve() then resolves the addresses.
+ * Long flags take one or two dashes, like the Go tool this replaces:
+ * --flag value, --flag=value, -flag value, -flag=value.
+ */
+#ifndef UP_OPTIONS_H
+#define UP_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "addr.h"
+
+#define UP_TARGETS_MAX 64
+#define UP_PATH_MAX 1024
+
+/* Defaults (see the README for the reasoning). */
+#define UP_DEFAULT_SOURCE ":2203"
+#define UP_DEFAULT_BUFFER 65535u      /* no datagram the kernel delivers is cut */
+#define UP_DEFAULT_CHANNEL 8192u      /* datagrams per target queue */
+#define UP_DEFAULT_RCVBUF (16 << 20)  /* source socket receive buffer */
+#define UP_DEFAULT_SNDBUF (4 << 20)   /* target socket send buffer */
+#define UP_DEFAULT_STATS_INTERVAL 60u /* seconds */
+#define UP_DEFAULT_DRAIN_MS 2000u     /* milliseconds */
+
+struct up_options {
+    char source[UP_ADDR_TEXT_MAX];                  /* --source */
+    char targets[UP_TARGETS_MAX][UP_ADDR_TEXT_MAX]; /* --target, in order */
+    size_t ntargets;
+    int log_level;              /* UP_LOG_* */
+    uint32_t buffer;            /* --buffer: largest datagram, bytes */
+    uint32_t channel_size;      /* --channel-size: queue capacity per target, datagrams */
+    int rcvbuf;                 /* --rcvbuf, bytes */
+    int sndbuf;                 /* --sndbuf, bytes */
+    unsigned readers;           /* --readers */
+    unsigned stats_interval;    /* --stats-interval, seconds, 0 = off */
+    unsigned drain_ms;          /* --drain-timeout, milliseconds */
+    char log_file[UP_PATH_MAX]; /* --log-file, "" = none */
+    /* Resolved by up_options_resolve(). */
+    struct up_addr source_addr;
+    struct up_addr target_addrs[UP_TARGETS_MAX];
+};
+
+enum up_options_action {
+    UP_OPTIONS_RUN = 0,
+    UP_OPTIONS_HELP = 1,
+    UP_OPTIONS_VERSION = 2,
+};
+
+/* Fill o with the defaults. */
+void up_options_defaults(struct up_options *o);
+
+/* Parse argv[first..argc) over the current contents of o. Returns an
+ * up_options_action (>= 0), or a negative error code with a one-line
+ * message naming the flag and the value in err (the caller adds the usage
+ * hint and exits 2). */
+int up_options_parse(struct up_options *o, int argc, char *const *argv, int first, char *err, size_t errlen);
+
+/* Resolve source and targets; rejects the same target twice. Returns UP_OK
+ * or an error with a message in err. */
+int up_options_resolve(struct up_options *o, char *err, size_t errlen);
+
+/* The --help text. */
+void up_options_usage(FILE *out);
+
+#endif

@@ -1,0 +1,181 @@
+/*
+ * platform.h - the one internal header in front of the operating system.
+ *
+ * Shared code (the .c files in src/) talks to sockets, threads, clocks and signals only
+ * through this header. The implementations live side by side:
+ *   src/posix/   Linux and other POSIX systems
+ *   src/win32/   Windows (Winsock2, Win32 threads, console control)
+ * CMake picks the folder per target OS. Batched datagram I/O has a fast path
+ * that only Linux has (recvmmsg/sendmmsg, src/posix/io_mmsg.c); elsewhere the
+ * same interface loops single calls.
+ *
+ * All functions return 0 / a count, or a negative code from error.h.
+ */
+#ifndef UP_PLATFORM_H
+#define UP_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef _WIN32
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <windows.h>
+typedef SOCKET up_sock;
+#define UP_SOCK_INVALID INVALID_SOCKET
+typedef WSABUF up_buf; /* scatter/gather element */
+#define UP_BUF_SET(b, p, l) ((b).buf = (char *)(p), (b).len = (ULONG)(l))
+#define UP_BUF_BASE(b) ((void *)(b).buf)
+#define UP_BUF_LEN(b) ((size_t)(b).len)
+typedef HANDLE up_thread;
+typedef HANDLE up_sem;
+typedef int up_socklen;
+#else
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+typedef int up_sock;
+#define UP_SOCK_INVALID (-1)
+typedef struct iovec up_buf; /* scatter/gather element */
+#define UP_BUF_SET(b, p, l) ((b).iov_base = (void *)(p), (b).iov_len = (size_t)(l))
+#define UP_BUF_BASE(b) ((b).iov_base)
+#define UP_BUF_LEN(b) ((b).iov_len)
+typedef pthread_t up_thread;
+typedef sem_t up_sem;
+typedef socklen_t up_socklen;
+#endif
+
+/* ---- errors ---------------------------------------------------------- */
+
+/* The last system error of this thread, translated into error.h's set. */
+int up_last_error(void);
+
+/* ---- memory ----------------------------------------------------------- */
+
+/* Raw aligned allocation; use up_calloc_aligned() (alloc.h) instead. */
+void *up_aligned_alloc(size_t align, size_t size);
+void up_aligned_free(void *ptr);
+
+/* ---- sockets ---------------------------------------------------------- */
+
+/* Once per process before any socket call (WSAStartup on Windows). */
+int up_net_init(void);
+
+/* Open a UDP socket of `family` (AF_INET, AF_INET6). nonblocking: every
+ * call on it returns UP_EAGAIN instead of waiting (target sockets); a
+ * blocking socket (source) waits in up_udp_recv_batch(wait=true) at most
+ * the time set by up_sock_set_rcvtimeo(). */
+int up_udp_open(int family, bool nonblocking, up_sock *out);
+
+/* Bound the time a blocking receive waits, so a reader can notice a stop
+ * request while idle (a few wake-ups per second: no measurable CPU). */
+int up_sock_set_rcvtimeo(up_sock s, int timeout_ms);
+
+/* Bind `s`. reuseport: allow several sockets on the same address
+ * (SO_REUSEPORT, Linux: the kernel spreads datagrams over them).
+ * v6only: for AF_INET6, false makes [::] accept IPv4 too.
+ * Returns UP_EADDRINUSE, UP_EACCES, UP_EADDRNOTAVAIL... on failure. */
+int up_udp_bind(up_sock s, const struct sockaddr *sa, up_socklen len, bool reuseport, bool v6only);
+
+/* Connect `s` to the target address (datagram sockets: sets the peer). */
+int up_udp_connect(up_sock s, const struct sockaddr *sa, up_socklen len);
+
+/* Ask for a receive (rcv=true) or send buffer of `bytes`. Where the kernel
+ * caps the request, the privileged override is tried (SO_RCVBUFFORCE).
+ * *actual receives what the kernel granted (as it reports it).
+ * Returns UP_OK, or UP_ERANGE when the grant is smaller than asked. */
+int up_sock_set_buffer(up_sock s, bool rcv, int bytes, int *actual);
+
+/* Close; safe on UP_SOCK_INVALID. */
+void up_sock_close(up_sock s);
+
+/* Wait until `s` is readable (write=false) or writable (write=true).
+ * Returns 1 when ready, 0 on timeout, negative on error. */
+int up_sock_wait(up_sock s, bool write, int timeout_ms);
+
+/* The kernel's cumulative count of datagrams dropped because this socket's
+ * receive buffer was full (the value SO_RXQ_OVFL reports). UP_EAFNOSUPPORT
+ * where the system does not tell. */
+int up_sock_rx_drops(up_sock s, uint64_t *drops);
+
+/* The local address of a bound socket. */
+int up_sock_local_addr(up_sock s, struct sockaddr_storage *ss, up_socklen *len);
+
+/* ---- batched datagram I/O ---------------------------------------------- */
+
+#define UP_DGRAM_TRUNC 1u /* the datagram was larger than the buffers */
+
+/* One datagram: up to two buffers (a small slot and an optional large
+ * continuation), the length received or to send, flags (UP_DGRAM_*). */
+struct up_dgram {
+    up_buf iov[2];
+    uint32_t iovcnt; /* 1 or 2 */
+    uint32_t len;    /* bytes received (may exceed the buffers if TRUNC) / to send */
+    uint32_t flags;  /* UP_DGRAM_TRUNC after a receive */
+};
+
+/* Per-thread scratch for batched I/O (mmsghdr arrays on Linux). Opaque. */
+struct up_io;
+
+/* Make scratch for batches of up to `cap` datagrams. Owned by the caller,
+ * released with up_io_free(). */
+int up_io_new(size_t cap, struct up_io **out);
+void up_io_free(struct up_io *io);
+
+/* Receive up to `n` datagrams (n <= cap) into dg[0..n). wait=true waits for
+ * the first datagram (at most the socket's receive timeout), then takes what
+ * is queued without waiting. Returns the count received (>= 1), UP_EAGAIN
+ * when nothing came (nothing queued, or the timeout passed), or another
+ * error. */
+int up_udp_recv_batch(up_sock s, struct up_io *io, struct up_dgram *dg, size_t n, bool wait);
+
+/* Send dg[0..n) on the connected socket `s` without blocking. Returns the
+ * count sent (>= 1), or for dg[0]: UP_EAGAIN (socket buffer full) or the
+ * error of that one datagram (the caller counts it and goes on). */
+int up_udp_send_batch(up_sock s, struct up_io *io, const struct up_dgram *dg, size_t n);
+
+/* ---- threads, semaphores, clock ----------------------------------------- */
+
+int up_thread_start(up_thread *t, void *(*fn)(void *), void *arg, const char *name);
+void up_thread_join(up_thread t);
+
+int up_sem_init(up_sem *s);
+void up_sem_destroy(up_sem *s);
+void up_sem_post(up_sem *s);
+/* timeout_ms < 0: wait forever. Returns UP_OK or UP_ETIMEDOUT. */
+int up_sem_wait(up_sem *s, int timeout_ms);
+
+/* Sleep the calling thread. */
+void up_sleep_ms(int ms);
+
+/* Monotonic clock, nanoseconds. */
+uint64_t up_now_ns(void);
+/* Wall clock, seconds since the Unix epoch (with fraction). */
+double up_wall_time(void);
+/* CPU time of this process, seconds (user + system). */
+double up_process_cpu(void);
+
+/* ---- process control ---------------------------------------------------- */
+
+enum up_ctrl_event {
+    UP_CTRL_NONE = 0,   /* timeout: nothing happened */
+    UP_CTRL_STOP = 1,   /* SIGINT/SIGTERM, Ctrl+C, Ctrl+Break, console close */
+    UP_CTRL_RELOAD = 2, /* SIGHUP */
+};
+
+/* Route stop/reload requests to up_ctrl_wait(). Call in the main thread
+ * before starting other threads (POSIX: blocks the signals process-wide). */
+int up_ctrl_init(void);
+
+/* Wait up to timeout_ms (< 0: forever) for a stop or reload request. */
+int up_ctrl_wait(int timeout_ms);
+
+/* Ask the process to stop as if a stop signal arrived (service stop). */
+void up_ctrl_request_stop(void);
+
+#endif

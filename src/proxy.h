@@ -1,0 +1,41 @@
+/*
+ * proxy.h - the whole forwarder: readers, targets, their lifecycle.
+ *
+ * Threads: the caller's (control: signals, stats), one per reader, one
+ * writer per target. Start-up binds and connects everything before any
+ * thread starts, so configuration errors surface before traffic flows.
+ */
+#ifndef UP_PROXY_H
+#define UP_PROXY_H
+
+#include "options.h"
+#include "stats.h"
+
+struct up_proxy;
+
+/* Build the proxy from resolved options: bind the source socket(s),
+ * connect the targets, preallocate every buffer. On failure returns the
+ * error and writes a message a person can act on into err. The caller owns
+ * the proxy and releases it with up_proxy_free(). */
+int up_proxy_new(const struct up_options *opt, struct up_proxy **out, char *err, size_t errlen);
+
+/* Start the writer threads, then the reader threads. */
+int up_proxy_start(struct up_proxy *p);
+
+/* Stop receiving, let the writers send what is queued until drain_ms have
+ * passed, join every thread. Idempotent. */
+void up_proxy_stop(struct up_proxy *p);
+
+/* Number of targets (fixed for the proxy's life). */
+size_t up_proxy_target_count(const struct up_proxy *p);
+
+/* Sum every counter into s; s->targets must have room for
+ * up_proxy_target_count() entries. Safe while running. */
+void up_proxy_snapshot(struct up_proxy *p, struct up_stats *s);
+
+/* The address the (first) source socket is bound to. */
+int up_proxy_source_addr(struct up_proxy *p, char *buf, size_t size);
+
+void up_proxy_free(struct up_proxy *p);
+
+#endif

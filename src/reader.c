@@ -1,0 +1,238 @@
+/* reader.c - the receive loop and the fan-out (see reader.h). */
+#include "reader.h"
+
+#include <string.h>
+
+#include "alloc.h"
+#include "error.h"
+
+/* How long an idle receive waits before looking at the stop flag. */
+#define IDLE_WAIT_MS 200
+
+static size_t large_size_for(uint32_t buffer)
+{
+    return buffer > UP_SLOT_SIZE ? buffer - UP_SLOT_SIZE : 0;
+}
+
+/* Point receive entry i at its reserved buffers (or the scratch area). */
+static void reserve(struct up_reader *rd, size_t i)
+{
+    struct up_dgram *d = &rd->rdg[i];
+    size_t large = large_size_for(rd->buffer);
+    if (!rd->res[i])
+        rd->res[i] = up_pool_get(&rd->pool);
+    uint8_t *slot = rd->res[i] ? rd->res[i]->data : rd->scratch;
+    UP_BUF_SET(d->iov[0], slot, rd->buffer < UP_SLOT_SIZE ? rd->buffer : UP_SLOT_SIZE);
+    d->iovcnt = 1;
+    if (large) {
+        if (!rd->res_large[i])
+            rd->res_large[i] = up_pool_get_large(&rd->pool);
+        UP_BUF_SET(d->iov[1], rd->res_large[i] ? rd->res_large[i] : rd->scratch + UP_SLOT_SIZE, large);
+        d->iovcnt = 2;
+    }
+}
+
+int up_reader_init(struct up_reader *rd, size_t index, up_sock sock, struct up_target *targets, size_t ntargets,
+                   uint32_t buffer, uint32_t channel_size, const atomic_int *stop)
+{
+    memset(rd, 0, sizeof(*rd));
+    rd->index = index;
+    rd->sock = sock;
+    rd->targets = targets;
+    rd->ntargets = ntargets;
+    rd->buffer = buffer;
+    rd->stop = stop;
+
+    /* Enough packets that the pool can never run dry: every target queue
+     * full, plus one batch being received. Untouched pages cost nothing. */
+    size_t cap = 1;
+    while (cap < channel_size)
+        cap <<= 1;
+    size_t count = ntargets * cap + 2 * UP_BATCH;
+    /* Large buffers are virtual memory until used; bound them at 16 MiB
+     * of address space (and at least two batches). */
+    size_t lsize = large_size_for(buffer);
+    size_t lcount = 0;
+    if (lsize) {
+        lcount = ((size_t)16 << 20) / lsize;
+        if (lcount < 2 * UP_BATCH)
+            lcount = 2 * UP_BATCH;
+        if (lcount > count)
+            lcount = count;
+    }
+    int r = up_pool_init(&rd->pool, count, lcount, lsize);
+    if (r != UP_OK)
+        goto fail;
+    r = up_io_new(UP_BATCH, &rd->io);
+    if (r != UP_OK)
+        goto fail;
+    rd->rdg = up_calloc(UP_BATCH, sizeof(*rd->rdg));
+    rd->res = up_calloc(UP_BATCH, sizeof(*rd->res));
+    rd->res_large = up_calloc(UP_BATCH, sizeof(*rd->res_large));
+    rd->out = up_calloc(UP_BATCH, sizeof(*rd->out));
+    rd->sdg = up_calloc(UP_BATCH, sizeof(*rd->sdg));
+    rd->unheld = up_calloc(UP_BATCH, sizeof(*rd->unheld));
+    rd->scratch = up_calloc(1, UP_SLOT_SIZE + lsize);
+    if (!rd->rdg || !rd->res || !rd->res_large || !rd->out || !rd->sdg || !rd->unheld || !rd->scratch) {
+        r = UP_ENOMEM;
+        goto fail;
+    }
+    for (size_t i = 0; i < UP_BATCH; i++)
+        reserve(rd, i);
+    return UP_OK;
+fail:
+    rd->sock = UP_SOCK_INVALID; /* the caller still owns it */
+    up_reader_destroy(rd);
+    return r;
+}
+
+void up_reader_destroy(struct up_reader *rd)
+{
+    up_io_free(rd->io);
+    up_free(rd->rdg);
+    up_free(rd->res);
+    up_free(rd->res_large);
+    up_free(rd->out);
+    up_free(rd->sdg);
+    up_free(rd->unheld);
+    up_free(rd->scratch);
+    up_pool_destroy(&rd->pool);
+    up_sock_close(rd->sock);
+    memset(rd, 0, sizeof(*rd));
+    rd->sock = UP_SOCK_INVALID;
+}
+
+/* Sort the r received datagrams: accepted ones move to out[] (their
+ * reservations are used up), oversize and unbuffered ones are counted and
+ * their buffers stay reserved. Returns the count accepted. */
+static size_t accept_batch(struct up_reader *rd, size_t r)
+{
+    size_t m = 0;
+    uint64_t bytes = 0, oversize = 0, nobuf = 0;
+    for (size_t i = 0; i < r; i++) {
+        const struct up_dgram *d = &rd->rdg[i];
+        if ((d->flags & UP_DGRAM_TRUNC) || d->len > rd->buffer) {
+            oversize++;
+            up_log_limited(&rd->rl_oversize, UP_LOG_WARN,
+                           "dropped a datagram of %u bytes: larger than --buffer %u (counted in oversize)",
+                           (unsigned)d->len, (unsigned)rd->buffer);
+            continue;
+        }
+        struct up_packet *p = rd->res[i];
+        if (!p || (d->len > UP_SLOT_SIZE && !rd->res_large[i])) {
+            nobuf++;
+            up_log_limited(&rd->rl_nobuf, UP_LOG_WARN, "dropped a datagram: no free buffer (counted in no_buffer)");
+            continue;
+        }
+        if (d->len > UP_SLOT_SIZE) {
+            p->large = rd->res_large[i];
+            rd->res_large[i] = NULL;
+        }
+        p->len = d->len;
+        rd->res[i] = NULL;
+        bytes += d->len;
+        rd->out[m++] = p;
+        if (up_log_enabled(UP_LOG_DEBUG))
+            up_log(UP_LOG_DEBUG, "received %u bytes", (unsigned)d->len);
+    }
+    if (m) {
+        up_counter_add(&rd->c.received, m);
+        up_counter_add(&rd->c.received_bytes, bytes);
+    }
+    if (oversize)
+        up_counter_add(&rd->c.oversize, oversize);
+    if (nobuf)
+        up_counter_add(&rd->c.no_buffer, nobuf);
+    return m;
+}
+
+static void fan_out(struct up_reader *rd, size_t m)
+{
+    unsigned holders = (unsigned)rd->ntargets + 1; /* every target + us */
+    for (size_t j = 0; j < m; j++) {
+        /* Relaxed: the queue push (release) publishes it to the writers. */
+        atomic_store_explicit(&rd->out[j]->refs, holders, memory_order_relaxed);
+        up_packet_to_dgram(rd->out[j], &rd->sdg[j]);
+        rd->unheld[j] = 1; /* our own reference */
+    }
+    for (size_t t = 0; t < rd->ntargets; t++) {
+        struct up_target *tg = &rd->targets[t];
+        struct up_target_counters *c = &tg->by_reader[rd->index].c;
+        struct up_queue *q = &tg->queues[rd->index];
+        size_t k = 0;
+        /* Inline only when the writer has finished everything we queued
+         * before: keeps each target's order. */
+        if (m <= UP_INLINE_MAX && up_queue_drained(q))
+            k = up_target_send(tg, rd->io, rd->sdg, m, c, &rd->rl_send);
+        for (size_t j = 0; j < k; j++)
+            rd->unheld[j]++;
+        if (k == m)
+            continue;
+        size_t pushed = up_queue_push(q, (void *const *)(rd->out + k), m - k);
+        if (pushed)
+            up_target_wake(tg);
+        if (k + pushed < m) {
+            for (size_t j = k + pushed; j < m; j++)
+                rd->unheld[j]++;
+            up_counter_add(&c->dropped_queue_full, m - k - pushed);
+            up_log_limited(&rd->rl_queue, UP_LOG_WARN,
+                           "target %s: queue full, dropped %zu datagrams (counted in dropped_queue_full)", tg->name,
+                           m - k - pushed);
+        }
+    }
+    for (size_t j = 0; j < m; j++) {
+        struct up_packet *p = rd->out[j];
+        if (rd->unheld[j] == holders) {
+            up_pool_put(&rd->pool, p); /* no writer ever saw it */
+        } else if (atomic_fetch_sub_explicit(&p->refs, rd->unheld[j], memory_order_acq_rel) == rd->unheld[j]) {
+            up_pool_put(&rd->pool, p); /* the writers were faster */
+        }
+    }
+}
+
+/* Receive and forward one batch. Returns the count received, or an error. */
+static int reader_step(struct up_reader *rd, bool wait)
+{
+    int r = up_udp_recv_batch(rd->sock, rd->io, rd->rdg, UP_BATCH, wait);
+    if (r < 0)
+        return r;
+    size_t m = accept_batch(rd, (size_t)r);
+    if (m)
+        fan_out(rd, m);
+    for (size_t i = 0; i < (size_t)r; i++)
+        reserve(rd, i);
+    return r;
+}
+
+static void *reader_main(void *arg)
+{
+    struct up_reader *rd = arg;
+    while (!atomic_load_explicit(rd->stop, memory_order_acquire)) {
+        int r = reader_step(rd, true);
+        if (r >= 0 || r == UP_EAGAIN)
+            continue;
+        up_counter_add(&rd->c.recv_errors, 1);
+        up_log_limited(&rd->rl_recv, UP_LOG_ERROR, "receive failed: %s", up_strerror(r));
+        up_sleep_ms(10); /* a persistent error must not spin a core */
+    }
+    /* Stop: take what the kernel still holds (bounded), then leave. */
+    for (int i = 0; i < 4096; i++)
+        if (reader_step(rd, false) <= 0)
+            break;
+    return NULL;
+}
+
+int up_reader_start(struct up_reader *rd)
+{
+    int r = up_thread_start(&rd->thread, reader_main, rd, "up-reader");
+    if (r == UP_OK)
+        rd->started = true;
+    return r;
+}
+
+void up_reader_join(struct up_reader *rd)
+{
+    if (rd->started)
+        up_thread_join(rd->thread);
+    rd->started = false;
+}

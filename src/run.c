@@ -1,0 +1,97 @@
+/* run.c - the control loop: stats, signals, graceful stop (see run.h). */
+#include "run.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "log.h"
+#include "platform.h"
+#include "proxy.h"
+#include "stats.h"
+
+#ifndef UP_VERSION
+#define UP_VERSION "dev"
+#endif
+
+static void log_stats(const char *what, const struct up_stats *cur, const struct up_stats *prev)
+{
+    char line[4096];
+    up_stats_format_delta(cur, prev, line, sizeof(line));
+    up_log(UP_LOG_INFO, "%s %s", what, line);
+}
+
+int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
+{
+    char err[600];
+    struct up_proxy *p = NULL;
+    struct up_stats a = {0}, b = {0};
+    int status = 1;
+
+    int r = up_proxy_new(o, &p, err, sizeof(err));
+    if (r != UP_OK) {
+        up_log(UP_LOG_FATAL, "%s", err);
+        return 1;
+    }
+    size_t n = up_proxy_target_count(p);
+    a.targets = up_calloc(n, sizeof(*a.targets));
+    b.targets = up_calloc(n, sizeof(*b.targets));
+    if (!a.targets || !b.targets) {
+        up_log(UP_LOG_FATAL, "out of memory");
+        goto out;
+    }
+    r = up_proxy_start(p);
+    if (r != UP_OK) {
+        up_log(UP_LOG_FATAL, "cannot start threads: %s", up_strerror(r));
+        goto out;
+    }
+    char src[80] = "?";
+    up_proxy_source_addr(p, src, sizeof(src));
+    up_log(UP_LOG_INFO, "udp-proxy %s listening on %s (%s), %zu target(s), %u reader(s), buffer %u, channel %u",
+           UP_VERSION, o->source, src, n, o->readers, (unsigned)o->buffer, (unsigned)o->channel_size);
+    for (size_t i = 0; i < n; i++) {
+        char t[80];
+        up_addr_format((struct sockaddr *)&o->target_addrs[i].ss, t, sizeof(t));
+        up_log(UP_LOG_INFO, "target %s (%s)", o->targets[i], t);
+    }
+    if (ready)
+        ready(ctx);
+
+    struct up_stats *cur = &a, *prev = &b;
+    up_proxy_snapshot(p, prev);
+    uint64_t interval_ns = (uint64_t)o->stats_interval * 1000000000u;
+    uint64_t next = up_now_ns() + interval_ns;
+    for (;;) {
+        int wait_ms = -1;
+        if (interval_ns) {
+            uint64_t now = up_now_ns();
+            wait_ms = now >= next ? 0 : (int)((next - now) / 1000000u) + 1;
+        }
+        int ev = up_ctrl_wait(wait_ms);
+        if (ev == UP_CTRL_STOP)
+            break;
+        if (ev == UP_CTRL_RELOAD)
+            up_log(UP_LOG_WARN, "SIGHUP ignored: no --config file to reload");
+        if (interval_ns && up_now_ns() >= next) {
+            up_proxy_snapshot(p, cur);
+            log_stats("stats", cur, prev);
+            struct up_stats *t = prev;
+            prev = cur;
+            cur = t;
+            next += interval_ns;
+            if (next < up_now_ns())
+                next = up_now_ns() + interval_ns;
+        }
+    }
+    up_log(UP_LOG_INFO, "stopping: draining queues (up to %u ms)", o->drain_ms);
+    up_proxy_stop(p);
+    up_proxy_snapshot(p, cur);
+    log_stats("final totals:", cur, NULL);
+    status = 0;
+out:
+    up_proxy_free(p);
+    up_free(a.targets);
+    up_free(b.targets);
+    return status;
+}

@@ -1,0 +1,44 @@
+/* stats.c - the key=value stats line (see stats.h). */
+#include "stats.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static size_t put(char *buf, size_t size, size_t off, const char *fmt, ...)
+{
+    if (off >= size)
+        return off;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + off, size - off, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return off;
+    off += (size_t)n;
+    return off < size ? off : size - 1;
+}
+
+#define D(field) ((unsigned long long)(cur->field - (prev ? prev->field : 0)))
+#define DT(field) ((unsigned long long)(t->field - (p ? p->field : 0)))
+
+size_t up_stats_format_delta(const struct up_stats *cur, const struct up_stats *prev, char *buf, size_t size)
+{
+    size_t off = 0;
+    if (size == 0)
+        return 0;
+    buf[0] = '\0';
+    off = put(buf, size, off, "received=%llu received_bytes=%llu oversize=%llu no_buffer=%llu kernel_drops=%llu",
+              D(received), D(received_bytes), D(oversize), D(no_buffer), D(kernel_drops));
+    if (cur->recv_errors)
+        off = put(buf, size, off, " recv_errors=%llu", D(recv_errors));
+    for (size_t i = 0; i < cur->ntargets; i++) {
+        const struct up_stats_target *t = &cur->targets[i];
+        const struct up_stats_target *p = prev && i < prev->ntargets ? &prev->targets[i] : NULL;
+        off = put(buf, size, off,
+                  " target=%s sent=%llu sent_bytes=%llu dropped_queue_full=%llu dropped_send_error=%llu"
+                  " dropped_shutdown=%llu queue=%llu/%llu",
+                  t->name, DT(sent), DT(sent_bytes), DT(dropped_queue_full), DT(dropped_send_error),
+                  DT(dropped_shutdown), (unsigned long long)t->queue_depth, (unsigned long long)t->queue_capacity);
+    }
+    return off;
+}

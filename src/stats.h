@@ -1,0 +1,77 @@
+/*
+ * stats.h - counters of what came in, went out and was lost.
+ *
+ * Each counter has exactly one writer thread (a reader or a writer), which
+ * bumps it with a relaxed load and store: no locked instruction on the hot
+ * path. Readers of the stats (the stats log, a metrics exporter) load them
+ * relaxed and sum over threads. Counters only grow, so a sum taken while
+ * traffic flows is a consistent lower bound, and exact once traffic stops.
+ *
+ * Identities (exact after a drain):
+ *   per target: sent + dropped_queue_full + dropped_send_error
+ *               + dropped_shutdown == received
+ *   oversize and no_buffer datagrams are not counted as received: they were
+ *   never forwarded anywhere and have counters of their own.
+ */
+#ifndef UP_STATS_H
+#define UP_STATS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef atomic_uint_fast64_t up_counter;
+
+/* Single-writer increment (see above). */
+static inline void up_counter_add(up_counter *c, uint64_t v)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v, memory_order_relaxed);
+}
+
+static inline uint64_t up_counter_get(const up_counter *c)
+{
+    return atomic_load_explicit((up_counter *)c, memory_order_relaxed);
+}
+
+/* Written by one reader thread. */
+struct up_reader_counters {
+    up_counter received;       /* datagrams accepted for forwarding */
+    up_counter received_bytes; /* their bytes */
+    up_counter oversize;       /* larger than --buffer: not forwarded */
+    up_counter no_buffer;      /* no free buffer: not forwarded (should stay 0) */
+    up_counter recv_errors;    /* failed receive calls */
+};
+
+/* Per target, one copy per thread that touches the target. */
+struct up_target_counters {
+    up_counter sent;               /* datagrams the kernel accepted */
+    up_counter sent_bytes;         /* their bytes */
+    up_counter dropped_queue_full; /* queue full when the reader offered it */
+    up_counter dropped_send_error; /* the send failed (refused, unreachable...) */
+    up_counter dropped_shutdown;   /* still queued when the drain timed out */
+};
+
+#define UP_NAME_MAX 320 /* longest target name, with NUL */
+
+/* A point-in-time sum of every counter, for logging and exporting. */
+struct up_stats_target {
+    char name[UP_NAME_MAX]; /* as the operator wrote it */
+    uint64_t sent, sent_bytes, dropped_queue_full, dropped_send_error, dropped_shutdown;
+    uint64_t queue_depth;    /* datagrams queued now, all readers */
+    uint64_t queue_capacity; /* datagrams the queues hold, all readers */
+    int writer_alive;        /* 1 while the writer thread runs */
+};
+
+struct up_stats {
+    double taken_at; /* wall clock, seconds */
+    uint64_t received, received_bytes, oversize, no_buffer, recv_errors;
+    uint64_t kernel_drops; /* receive-buffer overflows the kernel counted since start */
+    size_t ntargets;
+    struct up_stats_target *targets; /* ntargets entries, owned by the caller */
+};
+
+/* Append "key=value" pairs of (cur - prev) to buf (prev may be NULL:
+ * totals). Returns the length written (truncated at size). */
+size_t up_stats_format_delta(const struct up_stats *cur, const struct up_stats *prev, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * target.h - one destination: its socket, its queues and its writer thread.
+ *
+ * Every target has one bounded queue per reader and one writer thread that
+ * empties them in batches onto a connected, non-blocking socket. A reader
+ * that finds a target's queues drained and has only a small batch sends it
+ * itself ("inline", never waiting: MSG_DONTWAIT), which saves the hand-off
+ * and wake-up at low rates; what it cannot send at once goes to the queue.
+ * So a slow, full or dead target only fills its own queue: the reader drops
+ * for that target alone (counted) and never waits.
+ *
+ * Wake-ups: the writer sleeps on a semaphore only when all its queues are
+ * empty, after announcing it in `sleeping`; a reader posts the semaphore only
+ * when it takes that flag down, so a busy writer costs the reader no system
+ * call at all (Dekker-style handshake with seq_cst fences on both sides).
+ */
+#ifndef UP_TARGET_H
+#define UP_TARGET_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "log.h"
+#include "platform.h"
+#include "queue.h"
+#include "stats.h"
+
+#define UP_BATCH 64 /* datagrams per system call, both directions */
+
+enum up_target_state {
+    UP_TARGET_RUN = 0,   /* forward what comes */
+    UP_TARGET_DRAIN = 1, /* readers stopped: send what is queued, then exit */
+};
+
+/* Counters of one thread for one target, alone on their cache line. */
+struct up_target_slot {
+    _Alignas(64) struct up_target_counters c;
+};
+
+struct up_target {
+    char name[UP_NAME_MAX];                 /* as the operator wrote it */
+    struct up_addr addr;                    /* resolved address */
+    up_sock sock;                           /* connected, non-blocking; owned */
+    size_t nqueues;                         /* one per reader */
+    struct up_queue *queues;                /* [nqueues]; queue r: reader r -> writer */
+    struct up_target_slot *by_reader;       /* [nqueues]; slot r written by reader r only */
+    struct up_target_slot by_writer;        /* written by the writer only */
+    _Alignas(64) atomic_int sleeping;       /* 1: writer waits (or is about to) on wake */
+    up_sem wake;                            /* posted to wake the writer */
+    atomic_int state;                       /* enum up_target_state */
+    atomic_uint_fast64_t drain_deadline_ns; /* up_now_ns() limit while draining */
+    atomic_int alive;                       /* 1 while the writer thread runs */
+    up_thread thread;
+    bool started; /* writer thread was started */
+    bool sem_ok;  /* wake was initialised */
+    /* Writer scratch, allocated at start-up, used by the writer only. */
+    struct up_io *io;
+    struct up_dgram *dg;    /* [UP_BATCH] */
+    void **batch;           /* [UP_BATCH] packets being sent */
+    size_t *per_queue;      /* [nqueues] items taken from each queue */
+    struct up_ratelimit rl; /* send-error log limiter */
+};
+
+/* Set up t: connect a socket to addr (send buffer sndbuf bytes), make
+ * nqueues queues of channel_size datagrams. Returns UP_OK or an error; on
+ * error t holds nothing to free. */
+int up_target_init(struct up_target *t, const struct up_addr *addr, size_t nqueues, uint32_t channel_size, int sndbuf);
+/* Start the writer thread. */
+int up_target_start(struct up_target *t);
+/* Ask the writer to send what is queued (until deadline_ns), then exit. */
+void up_target_drain(struct up_target *t, uint64_t deadline_ns);
+/* Wait for the writer to exit. */
+void up_target_join(struct up_target *t);
+/* Release everything (after join). */
+void up_target_destroy(struct up_target *t);
+
+/* Wake the writer if it sleeps; the caller has just pushed to a queue. */
+void up_target_wake(struct up_target *t);
+
+/* Send dg[0..n) now without waiting; count into c (sent, bytes, send
+ * errors; errors are logged through rl). Returns how many datagrams were
+ * handled (sent, or failed and counted); less than n only when the socket
+ * buffer is full (would block). Safe from any thread, but the caller must
+ * keep the per-target order (see the reader's inline rule). */
+size_t up_target_send(struct up_target *t, struct up_io *io, const struct up_dgram *dg, size_t n,
+                      struct up_target_counters *c, struct up_ratelimit *rl);
+
+/* Sum this target's counters into s. */
+void up_target_snapshot(struct up_target *t, struct up_stats_target *s);
+
+#endif
