@@ -12,7 +12,12 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "fence.h"
 #include "pool.h"
+
+#ifdef UP_TSAN
+atomic_int up_fence_word; /* see fence.h */
+#endif
 
 int up_target_init(struct up_target *t, const struct up_addr *addr, size_t nqueues, uint32_t channel_size, int sndbuf)
 {
@@ -118,7 +123,7 @@ void up_target_wake(struct up_target *t)
 {
     /* Pairs with the fence in wait_for_work(): either we see sleeping == 1
      * or the writer sees our push. */
-    atomic_thread_fence(memory_order_seq_cst);
+    up_full_fence();
     if (atomic_load_explicit(&t->sleeping, memory_order_relaxed) &&
         atomic_exchange_explicit(&t->sleeping, 0, memory_order_relaxed))
         up_sem_post(&t->wake);
@@ -136,7 +141,7 @@ static bool queues_empty(struct up_target *t)
 static void wait_for_work(struct up_target *t)
 {
     atomic_store_explicit(&t->sleeping, 1, memory_order_relaxed);
-    atomic_thread_fence(memory_order_seq_cst);
+    up_full_fence();
     if (!queues_empty(t) || atomic_load_explicit(&t->state, memory_order_acquire) != UP_TARGET_RUN) {
         /* Work arrived meanwhile. If a reader already took the flag down it
          * has posted (or will): take that post so it cannot pile up. */
@@ -252,7 +257,7 @@ void up_target_drain(struct up_target *t, uint64_t deadline_ns)
     atomic_store_explicit(&t->drain_deadline_ns, deadline_ns, memory_order_relaxed);
     /* Release: the deadline is visible once the state is. */
     atomic_store_explicit(&t->state, UP_TARGET_DRAIN, memory_order_release);
-    atomic_thread_fence(memory_order_seq_cst);
+    up_full_fence();
     if (atomic_exchange_explicit(&t->sleeping, 0, memory_order_relaxed))
         up_sem_post(&t->wake);
 }

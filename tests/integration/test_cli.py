@@ -1,0 +1,66 @@
+"""Bad flags exit 2 with a message naming the flag and value; runtime errors exit 1."""
+from harness import *
+
+
+def run(args, timeout=10):
+    r = subprocess.run([BINARY] + args, capture_output=True, text=True, timeout=timeout)
+    return r.returncode, r.stdout + r.stderr
+
+
+T = ["--target", "127.0.0.1:9"]
+cases = [
+    (["--bogus"] + T, "unknown flag '--bogus'"),
+    (["--target"], "--target needs a value"),
+    ([], "no --target"),
+    (["--source", "nonsense"] + T, "--source: 'nonsense'"),
+    (["--source", ":0"] + T, "--source: ':0': port must be 1..65535"),
+    (["--target", "127.0.0.1:65536"], "--target: '127.0.0.1:65536': port must be 1..65535"),
+    (["--target", "::1:80"], "--target: '::1:80' is not an address"),
+    (["--target", "[::1:80"], "--target: '[::1:80' is not an address"),
+    (["--target", "no-such-host.invalid:80"], "--target: cannot resolve 'no-such-host.invalid:80'"),
+    (["--target", "127.0.0.1:9", "--target", "127.0.0.1:9"], "--target: '127.0.0.1:9' is given twice"),
+    (["--target", "127.0.0.1:9", "--target", ":9"], "are the same target"),
+    (["--buffer", "0"] + T, "--buffer: '0' is out of range"),
+    (["--buffer", "65536"] + T, "--buffer: '65536' is out of range"),
+    (["--buffer", "12abc"] + T, "--buffer: '12abc' is not a whole number"),
+    (["--channel-size", "0"] + T, "--channel-size: '0' is out of range"),
+    (["--channel-size=-5"] + T, "--channel-size: '-5' is not a whole number"),
+    (["--readers", "65"] + T, "--readers: '65' is out of range"),
+    (["--rcvbuf", "1"] + T, "--rcvbuf: '1' is out of range"),
+    (["--rcvbuf", "16Q"] + T, "--rcvbuf: '16Q' is not a size"),
+    (["--drain-timeout", "soon"] + T, "--drain-timeout: 'soon' is not a duration"),
+    (["--stats-interval", "99999999"] + T, "--stats-interval: '99999999' is out of range"),
+    (["--log-level", "loud"] + T, "--log-level: 'loud' is not one of"),
+    (["--quiet=yes"] + T, "--quiet takes no value"),
+    (["stray"] + T, "unexpected argument 'stray'"),
+]
+for args, want in cases:
+    rc, out = run(args)
+    check(rc == 2, "%s -> exit 2 (got %d)" % (" ".join(args), rc))
+    check(want in out, "message contains %r" % want)
+    check("--help" in out, "usage hint given")
+
+rc, out = run(["--help"])
+check(rc == 0 and "--channel-size" in out, "--help exits 0 and documents flags")
+for flag in re.findall(r"^\s+(--[a-z-]+)", out, re.M):
+    if flag in ("--help", "--version"):
+        continue
+    rc2, out2 = run([flag + "=x", "--version"] + T)
+    check("unknown flag" not in out2, "documented flag %s is accepted" % flag)
+rc, out = run(["--version"])
+check(rc == 0 and out.startswith("udp-proxy "), "--version")
+rc, out = run(["-source=127.0.0.1:1", "-target", "127.0.0.1:2", "-version"])
+check(rc == 0, "single-dash Go-style flags accepted")
+
+# A source address already in use: clear message, exit 1.
+busy = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+busy.bind(("127.0.0.1", 0))
+port = busy.getsockname()[1]
+rc, out = run(["--source", "127.0.0.1:%d" % port] + T)
+check(rc == 1, "address in use -> exit 1 (got %d)" % rc)
+check("cannot listen on 127.0.0.1:%d: address already in use" % port in out, "address-in-use message")
+busy.close()
+# A source address not on this host: exit 1 with a message.
+rc, out = run(["--source", "192.0.2.1:%d" % port] + T)
+check(rc == 1 and "cannot listen on 192.0.2.1" in out, "address not available -> exit 1")
+print("PASS")
