@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 PREFIX ?= /usr/local
 
-.PHONY: all configure test test-normal test-asan test-tsan asan tsan run windows bench format format-check deps install clean
+.PHONY: all configure deps-build test test-normal test-asan test-tsan asan tsan run windows bench format format-check deps install clean
 
 all: configure
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
@@ -17,6 +17,9 @@ configure:
 # Install what the build and the tests need (as root), or print the command.
 deps:
 	@sh scripts/deps.sh
+
+deps-build:
+	@sh scripts/deps.sh build
 
 # The whole suite: normal build, then ASan+UBSan, then the threaded tests under TSan.
 test: deps format-check
@@ -32,12 +35,12 @@ test-normal:
 test-asan:
 	$(CMAKE) -S . -B build-asan -DUP_WERROR=ON -DUP_SANITIZE=address $(CMAKE_FLAGS)
 	$(CMAKE) --build build-asan -j $(JOBS)
-	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+	cd build-asan && UP_TEST_RATE_SCALE=0.5 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
 test-tsan:
 	$(CMAKE) -S . -B build-tsan -DUP_WERROR=ON -DUP_SANITIZE=thread $(CMAKE_FLAGS)
 	$(CMAKE) --build build-tsan -j $(JOBS)
-	cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --output-on-failure -L threaded -j $(JOBS)
+	cd build-tsan && UP_TEST_RATE_SCALE=0.15 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --output-on-failure -L threaded -j $(JOBS)
 
 asan:
 	$(CMAKE) -S . -B build-asan -DUP_SANITIZE=address && $(CMAKE) --build build-asan -j $(JOBS)
@@ -46,7 +49,8 @@ tsan:
 	$(CMAKE) -S . -B build-tsan -DUP_SANITIZE=thread && $(CMAKE) --build build-tsan -j $(JOBS)
 
 # A working example in the foreground: :8125 to two local targets.
-run: all
+run: deps-build
+	@$(MAKE) --no-print-directory all
 	@echo "udp-proxy: listening on 127.0.0.1:8125, sending to 127.0.0.1:8126 and 127.0.0.1:8127."
 	@echo "Send a metric from another shell:  echo -n 'page.views:1|c|#env:dev' > /dev/udp/127.0.0.1/8125"
 	@echo "Watch a target receive it:         nc -klu 127.0.0.1 8126     (Ctrl+C here stops the proxy)"

@@ -3,7 +3,10 @@
 # print the exact command for a person to run. Called by `make test`.
 # What each package is for: see README.md, "Dependencies".
 set -e
-PKGS="build-essential cmake pkg-config libcmocka-dev clang clang-format python3 gnuplot-nox"
+# `deps.sh build`: only what building and running the daemon needs.
+BUILD_PKGS="build-essential cmake"
+TEST_PKGS="pkg-config libcmocka-dev clang clang-format python3 gnuplot-nox"
+if [ "${1:-}" = build ]; then PKGS="$BUILD_PKGS"; else PKGS="$BUILD_PKGS $TEST_PKGS"; fi
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

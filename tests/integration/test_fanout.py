@@ -10,6 +10,9 @@ try:
     secs = send_paced(payloads, ("127.0.0.1", src), 25000)
     print("sent %d datagrams in %.1fs" % (N, secs))
     got_a, got_b = a.wait_for(N), b.wait_for(N)
+    if got_a != N or got_b != N:
+        p.stop()
+        print("proxy log on failure:\n" + p.text())
     check(got_a == N, "target 1 received %d of %d" % (got_a, N))
     check(got_b == N, "target 2 received %d of %d" % (got_b, N))
     check(same_multiset(a.got, payloads), "target 1 got exactly the datagrams sent, byte for byte")
