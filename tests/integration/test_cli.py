@@ -63,4 +63,16 @@ busy.close()
 # A source address not on this host: exit 1 with a message.
 rc, out = run(["--source", "192.0.2.1:%d" % port] + T)
 check(rc == 1 and "cannot listen on 192.0.2.1" in out, "address not available -> exit 1")
+
+# Per-datagram log lines exist only at debug level.
+for level, expect in (("debug", True), ("info", False)):
+    a = Sink()
+    src = free_port()
+    p = Proxy(["--source", "127.0.0.1:%d" % src, "--target", a.addr, "--log-level", level])
+    send_paced([b"x:1|c"] * 5, ("127.0.0.1", src), 100)
+    a.wait_for(5, timeout=5)
+    p.stop()
+    check(("received 5 bytes" in p.text()) == expect, "per-datagram line at %s: %s" % (level, expect))
+    p.kill()
+    a.close()
 print("PASS")
