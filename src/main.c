@@ -4,6 +4,7 @@
 
 #include "error.h"
 #include "log.h"
+#include "notify.h"
 #include "options.h"
 #include "platform.h"
 #include "run.h"
@@ -11,6 +12,13 @@
 #ifndef UP_VERSION
 #define UP_VERSION "dev"
 #endif
+
+/* up_run()'s ready callback: the source is bound and the threads run. */
+static void notify_ready(void *ctx)
+{
+    (void)ctx;
+    up_notify_ready(); /* systemd Type=notify; a no-op elsewhere */
+}
 
 int main(int argc, char **argv)
 {
@@ -47,5 +55,5 @@ int main(int argc, char **argv)
         fprintf(stderr, "udp-proxy: %s\nTry 'udp-proxy --help' for more information.\n", err);
         return 2;
     }
-    return up_run(&o, NULL, NULL);
+    return up_run(&o, notify_ready, NULL);
 }

@@ -7,6 +7,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "log.h"
+#include "notify.h"
 #include "platform.h"
 #include "proxy.h"
 #include "stats.h"
@@ -69,10 +70,15 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
             wait_ms = now >= next ? 0 : (int)((next - now) / 1000000u) + 1;
         }
         int ev = up_ctrl_wait(wait_ms);
-        if (ev == UP_CTRL_STOP)
+        if (ev == UP_CTRL_STOP) {
+            up_notify_stopping();
             break;
-        if (ev == UP_CTRL_RELOAD)
+        }
+        if (ev == UP_CTRL_RELOAD) {
+            up_notify_reloading();
             up_log(UP_LOG_WARN, "SIGHUP ignored: no --config file to reload");
+            up_notify_ready();
+        }
         if (interval_ns && up_now_ns() >= next) {
             up_proxy_snapshot(p, cur);
             log_stats("stats", cur, prev);

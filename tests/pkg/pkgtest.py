@@ -1,0 +1,55 @@
+"""pkgtest.py - small helpers shared by the packaging tests (tests/pkg/)."""
+import socket
+import sys
+
+TIMEOUT = 10.0  # seconds for any one expected event
+SKIP = 77  # CTest SKIP_RETURN_CODE of these tests
+
+
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def skip(msg):
+    print("SKIP: " + msg)
+    sys.exit(SKIP)
+
+
+def free_udp_port():
+    """A loopback UDP port that was free a moment ago (for --source)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def sink():
+    """A bound loopback UDP socket standing in for a target."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    s.settimeout(TIMEOUT)
+    return s
+
+
+def proxy_cmd(proxy, port, sinks, *extra):
+    """The udp-proxy command line: source 127.0.0.1:port, one target per sink."""
+    cmd = [proxy, "--source", "127.0.0.1:%d" % port]
+    for s in sinks:
+        cmd += ["--target", "127.0.0.1:%d" % s.getsockname()[1]]
+    return cmd + list(extra)
+
+
+def forward_one(port, sinks, payload):
+    """Send payload once to the proxy; fail unless every sink gets it intact."""
+    out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    out.sendto(payload, ("127.0.0.1", port))
+    out.close()
+    for s in sinks:
+        try:
+            got = s.recv(65536)
+        except socket.timeout:
+            fail("datagram %r never reached target %s" % (payload, s.getsockname()))
+        if got != payload:
+            fail("target received %r, sent %r" % (got, payload))
