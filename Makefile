@@ -5,8 +5,12 @@ CMAKE ?= cmake
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
 
-.PHONY: all configure deps-build test test-normal test-asan test-tsan asan tsan run windows bench format format-check deps install clean
+.PHONY: all configure deps-build test test-normal test-asan test-tsan asan tsan run windows bench format format-check deps install uninstall clean
 
 all: configure
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
@@ -63,8 +67,24 @@ format-check:
 	@files=$$(ls src/*.c src/*.h src/*/*.c tests/*/*.c tests/*/*.h tools/*.c bench/*.c 2>/dev/null); \
 	 clang-format --dry-run --Werror $$files && echo "format-check: ok"
 
+# The daemon, its manual, its systemd unit (ExecStart and --config rewritten
+# for BINDIR and SYSCONFDIR) and the example configuration, which never
+# replaces one that exists. DESTDIR stages the tree for a package.
 install: all
-	install -D -m 0755 $(BUILD)/udp-proxy $(DESTDIR)$(PREFIX)/bin/udp-proxy
+	install -D -m 0755 $(BUILD)/udp-proxy $(DESTDIR)$(BINDIR)/udp-proxy
+	install -D -m 0644 docs/udp-proxy.8 $(DESTDIR)$(MANDIR)/man8/udp-proxy.8
+	install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/udp-proxy
+	sed 's|^ExecStart=/usr/local/bin/udp-proxy --config /etc/udp-proxy/|ExecStart=$(BINDIR)/udp-proxy --config $(SYSCONFDIR)/udp-proxy/|' \
+	    packaging/udp-proxy.service > $(DESTDIR)$(UNITDIR)/udp-proxy.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/udp-proxy.service
+	@conf=$(DESTDIR)$(SYSCONFDIR)/udp-proxy/udp-proxy.conf; \
+	 if [ -e "$$conf" ]; then echo "install: keeping the existing $$conf"; \
+	 else install -m 0644 packaging/udp-proxy.conf "$$conf" && echo "install: example configuration in $$conf"; fi
+	@[ -n "$(DESTDIR)" ] || echo "install: now run: systemctl daemon-reload && systemctl enable --now udp-proxy"
+
+# Removes what install put in place, except the configuration file.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/udp-proxy $(DESTDIR)$(MANDIR)/man8/udp-proxy.8 $(DESTDIR)$(UNITDIR)/udp-proxy.service
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan build/windows
