@@ -10,6 +10,7 @@
  * cannot hold up a stop.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -55,25 +56,33 @@ static int notify_send(const char *msg)
     struct sockaddr_un sun;
     socklen_t len;
     size_t n = strlen(msg);
+    int sys = 0; /* errno of a failed call, for the log */
     int r = notify_address(name, &sun, &len);
     if (r == UP_OK) {
         int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (fd < 0) {
-            r = up_last_error();
+            sys = errno;
         } else {
             struct timeval tv = {.tv_sec = NOTIFY_SEND_TIMEOUT_MS / 1000,
                                  .tv_usec = (NOTIFY_SEND_TIMEOUT_MS % 1000) * 1000};
             (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
             ssize_t sent = sendto(fd, msg, n, MSG_NOSIGNAL, (const struct sockaddr *)&sun, len);
             if (sent < 0)
-                r = up_last_error();
+                sys = errno;
             else if ((size_t)sent != n)
                 r = UP_EIO;
             close(fd);
         }
+        if (sys)
+            r = up_error_from_sys(sys);
     }
-    if (r != UP_OK && !atomic_exchange(&warned, true))
-        up_log(UP_LOG_WARN, "cannot notify the service manager at NOTIFY_SOCKET=%s: %s", name, up_strerror(r));
+    if (r != UP_OK && !atomic_exchange(&warned, true)) {
+        char buf[128];
+        const char *why = sys              ? strerror_r(sys, buf, sizeof(buf))
+                          : r == UP_EINVAL ? "not an absolute path or an @abstract name"
+                                           : up_strerror(r);
+        up_log(UP_LOG_WARN, "cannot notify the service manager at NOTIFY_SOCKET=%s: %s", name, why);
+    }
     return r;
 }
 

@@ -9,7 +9,9 @@ ephemeral ports) and checks:
   - every message comes from the proxy's own pid (NotifyAccess=main);
   - SIGHUP gives RELOADING=1 with a plausible MONOTONIC_USEC, then READY=1;
   - SIGTERM gives STOPPING=1 and a clean exit 0;
-  - a source port already taken gives exit status 1 and no READY=1.
+  - a source port already taken gives exit status 1 and no READY=1;
+  - a NOTIFY_SOCKET nobody listens on costs one warning, nothing more: the
+    proxy forwards, reloads and stops cleanly.
 Runs once with a socket file and once with an abstract ('@') socket.
 Usage: test_notify.py path/to/udp-proxy
 """
@@ -127,6 +129,43 @@ def run_port_taken(proxy, d):
     a.close()
 
 
+def run_nobody_listens(proxy, d):
+    a = sink()
+    port = free_udp_port()
+    log = os.path.join(d, "nobody.log")
+    env = dict(os.environ, NOTIFY_SOCKET=os.path.join(d, "nobody.sock"))
+    proc = subprocess.Popen(proxy_cmd(proxy, port, (a,), "--stats-interval", "0", "--log-file", log),
+                            env=env, stderr=subprocess.DEVNULL)
+    try:
+        # No READY=1 to wait for: retry until the proxy forwards.
+        deadline = time.monotonic() + TIMEOUT
+        out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        a.settimeout(0.1)
+        while True:
+            out.sendto(b"probe", ("127.0.0.1", port))
+            try:
+                if a.recv(100) == b"probe":
+                    break
+            except socket.timeout:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                fail("with an unreachable NOTIFY_SOCKET the proxy does not forward (exit %s)" % proc.poll())
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        a.close()
+    if rc != 0:
+        fail("with an unreachable NOTIFY_SOCKET: exit %d after SIGTERM, expected 0" % rc)
+    warnings = [line for line in open(log) if "NOTIFY_SOCKET" in line]
+    if len(warnings) != 1:
+        fail("expected exactly one warning about NOTIFY_SOCKET, got %d: %r" % (len(warnings), warnings))
+
+
 def main():
     proxy = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory(prefix="up-notify-") as d:
@@ -135,6 +174,8 @@ def main():
         print("ok: socket file %s: READY=1 after bind, RELOADING=1+READY=1 on SIGHUP, STOPPING=1" % path)
         run_port_taken(proxy, d)
         print("ok: source port in use: exit 1, no READY=1")
+        run_nobody_listens(proxy, d)
+        print("ok: NOTIFY_SOCKET with no listener: one warning, forwarding, reload and stop unaffected")
     name = "udp-proxy-test-notify-%d" % os.getpid()
     run(proxy, "@" + name, "\0" + name, reload_check=False)
     print("ok: abstract socket @%s: READY=1 after bind, STOPPING=1" % name)
