@@ -1,28 +1,19 @@
 """pkgtest.py - small helpers shared by the packaging tests (tests/pkg/)."""
+import os
 import socket
 import sys
+
+# fail() and free_port() come from the integration tests' harness.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from harness import fail, free_port  # noqa: E402,F401
 
 TIMEOUT = 10.0  # seconds for any one expected event
 SKIP = 77  # CTest SKIP_RETURN_CODE of these tests
 
 
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
 def skip(msg):
     print("SKIP: " + msg)
     sys.exit(SKIP)
-
-
-def free_udp_port():
-    """A loopback UDP port that was free a moment ago (for --source)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def sink():

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 
-from pkgtest import TIMEOUT, fail, forward_one, free_udp_port, proxy_cmd, sink
+from pkgtest import TIMEOUT, fail, forward_one, free_port, proxy_cmd, sink
 
 
 def recv_notify(ns, proc):
@@ -61,7 +61,7 @@ def run(proxy, notify_name, bind_addr, reload_check):
     ns.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
     ns.bind(bind_addr)
     a, b = sink(), sink()
-    port = free_udp_port()
+    port = free_port()
     env = dict(os.environ, NOTIFY_SOCKET=notify_name)
     cmd = proxy_cmd(proxy, port, (a, b), "--stats-interval", "0", "--log-level", "warn")
     proc = subprocess.Popen(cmd, env=env)
@@ -131,7 +131,7 @@ def run_port_taken(proxy, d):
 
 def run_nobody_listens(proxy, d):
     a = sink()
-    port = free_udp_port()
+    port = free_port()
     log = os.path.join(d, "nobody.log")
     env = dict(os.environ, NOTIFY_SOCKET=os.path.join(d, "nobody.sock"))
     proc = subprocess.Popen(proxy_cmd(proxy, port, (a,), "--stats-interval", "0", "--log-file", log),

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 
-from pkgtest import TIMEOUT, fail, forward_one, free_udp_port, sink, skip
+from pkgtest import TIMEOUT, fail, forward_one, free_port, sink, skip
 
 
 def syscall_groups():
@@ -91,7 +91,7 @@ def trace(proxy, d):
     ns.bind(os.path.join(d, "notify.sock"))
     ns.settimeout(TIMEOUT)
     a, b = sink(), sink()
-    port = free_udp_port()
+    port = free_port()
     out = os.path.join(d, "trace")
     cmd = ["strace", "-f", "-qq", "-o", out, "--", proxy, "--source", "127.0.0.1:%d" % port,
            "--target", "127.0.0.1:%d" % a.getsockname()[1], "--target", "localhost:%d" % b.getsockname()[1],
