@@ -13,7 +13,6 @@
  *   MONOTONIC_USEC=N           sent with RELOADING=1 (CLOCK_MONOTONIC, in
  *                              microseconds), as Type=notify-reload wants
  *   STOPPING=1                 a stop request arrived: draining
- *   STATUS=text                one free-form line `systemctl status` shows
  *
  * When $NOTIFY_SOCKET is unset (not started by systemd, or not Type=notify)
  * and on Windows (the service control manager is driven elsewhere), every
@@ -39,9 +38,5 @@ int up_notify_stopping(void);
 
 /* RELOADING=1 with MONOTONIC_USEC; follow it with up_notify_ready(). */
 int up_notify_reloading(void);
-
-/* STATUS=text. text is one line (a newline in it ends the status); the
- * caller keeps ownership. */
-int up_notify_status(const char *text);
 
 #endif

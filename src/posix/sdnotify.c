@@ -105,10 +105,3 @@ int up_notify_reloading(void)
     snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu", usec);
     return notify_send(msg);
 }
-
-int up_notify_status(const char *text)
-{
-    char msg[512];
-    snprintf(msg, sizeof(msg), "STATUS=%.*s", (int)strcspn(text, "\n"), text);
-    return notify_send(msg);
-}

@@ -22,9 +22,3 @@ int up_notify_reloading(void)
 {
     return UP_OK;
 }
-
-int up_notify_status(const char *text)
-{
-    (void)text;
-    return UP_OK;
-}
