@@ -5,7 +5,9 @@ packaging/udp-proxy.service confines udp-proxy with SystemCallFilter= and
 RestrictAddressFamilies=; a call outside them fails with EPERM. systemd cannot
 run here, so this test traces the proxy (strace -f) through start-up with a
 name to resolve and a log file, READY=1, forwarding, SIGHUP (RELOADING=1,
-READY=1) and SIGTERM (STOPPING=1, drain), then checks every system call it
+READY=1) and SIGTERM (STOPPING=1, drain) - with a --config file whose
+reload adds a unix: target, and names re-resolved, when the binary has
+--config, and one GET /metrics when it has --metrics-listen - then checks every system call it
 made against the unit's filter, expanded with `systemd-analyze syscall-filter`,
 and every socket() family against RestrictAddressFamilies=.
 Code paths not run here (other helpers' features) are not covered.
@@ -20,6 +22,8 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 
 from pkgtest import TIMEOUT, fail, forward_one, free_port, sink, skip
 
@@ -76,6 +80,31 @@ def allowed_syscalls(unit):
     return allowed
 
 
+def reach_unix_target(port, u):
+    """Send until the unix: target added by the reload receives (bounded)."""
+    out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.settimeout(0.1)
+    for _ in range(50):
+        out.sendto(b"sandbox.unix:1|c", ("127.0.0.1", port))
+        try:
+            if u.recv(100) == b"sandbox.unix:1|c":
+                return
+        except socket.timeout:
+            pass
+    fail("the unix: target added by the reload never received a datagram")
+
+
+def scrape(port):
+    """GET /metrics once; fail unless it answers 200 with our counters."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=TIMEOUT) as r:
+            body = r.read().decode()
+    except OSError as e:
+        fail("GET /metrics under strace: %s" % e)
+    if "udp_proxy_" not in body:
+        fail("GET /metrics under strace: no udp_proxy_ metric in %r" % body[:200])
+
+
 def notify_pid(ns):
     data, anc, _, _ = ns.recvmsg(4096, socket.CMSG_SPACE(12))
     for level, kind, payload in anc:
@@ -84,8 +113,29 @@ def notify_pid(ns):
     fail("notification without credentials")
 
 
+def has_flag(proxy, flag):
+    """Whether this udp-proxy takes flag (features other work adds)."""
+    h = subprocess.run([proxy, "--help"], capture_output=True, text=True, timeout=TIMEOUT).stdout
+    return flag in h
+
+
+def free_tcp_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def write_conf(path, port, targets):
+    with open(path, "w") as f:
+        f.write("source = 127.0.0.1:%d\nresolve-interval = 1\n" % port)
+        f.writelines("target = %s\n" % t for t in targets)
+
+
 def trace(proxy, d):
-    """Run the scenario under strace; returns the trace text."""
+    """Run the scenario under strace; returns the trace text. With --config,
+    the reload adds a unix: target and the names are re-resolved."""
     ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     ns.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
     ns.bind(os.path.join(d, "notify.sock"))
@@ -93,9 +143,18 @@ def trace(proxy, d):
     a, b = sink(), sink()
     port = free_port()
     out = os.path.join(d, "trace")
-    cmd = ["strace", "-f", "-qq", "-o", out, "--", proxy, "--source", "127.0.0.1:%d" % port,
-           "--target", "127.0.0.1:%d" % a.getsockname()[1], "--target", "localhost:%d" % b.getsockname()[1],
-           "--log-file", os.path.join(d, "log"), "--stats-interval", "0", "--log-level", "warn"]
+    targets = ["127.0.0.1:%d" % a.getsockname()[1], "localhost:%d" % b.getsockname()[1]]
+    args = ["--log-file", os.path.join(d, "log"), "--stats-interval", "0", "--log-level", "warn"]
+    conf = os.path.join(d, "udp-proxy.conf") if has_flag(proxy, "--config") else None
+    metrics = free_tcp_port() if has_flag(proxy, "--metrics-listen") else None
+    if metrics:
+        args += ["--metrics-listen", "127.0.0.1:%d" % metrics]
+    if conf:
+        write_conf(conf, port, targets)
+        args = ["--config", conf] + args
+    else:
+        args = ["--source", "127.0.0.1:%d" % port] + [x for t in targets for x in ("--target", t)] + args
+    cmd = ["strace", "-f", "-qq", "-o", out, "--", proxy] + args
     proc = subprocess.Popen(cmd, env=dict(os.environ, NOTIFY_SOCKET=os.path.join(d, "notify.sock")),
                             stderr=subprocess.PIPE, text=True)
     try:
@@ -110,11 +169,21 @@ def trace(proxy, d):
         if msg != "READY=1":
             fail("expected READY=1, got %r" % msg)
         forward_one(port, (a, b), b"sandbox.check:1|c")
+        if metrics:
+            scrape(metrics)
+        if conf:
+            u = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            u.bind(os.path.join(d, "target.sock"))
+            write_conf(conf, port, targets + ["unix:" + os.path.join(d, "target.sock")])
         os.kill(pid, signal.SIGHUP)
         for want in ("RELOADING=1", "READY=1"):
             msg = notify_pid(ns)[0]
             if not msg.startswith(want):
                 fail("after SIGHUP expected %s, got %r" % (want, msg))
+        if conf:
+            reach_unix_target(port, u)
+            time.sleep(1.5)  # one re-resolution of "localhost" (resolve-interval = 1)
+            u.close()
         os.kill(pid, signal.SIGTERM)
         if notify_pid(ns)[0] != "STOPPING=1":
             fail("no STOPPING=1 after SIGTERM")
