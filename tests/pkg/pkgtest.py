@@ -44,3 +44,19 @@ def forward_one(port, sinks, payload):
             fail("datagram %r never reached target %s" % (payload, s.getsockname()))
         if got != payload:
             fail("target received %r, sent %r" % (got, payload))
+
+
+def send_until_received(port, sock, payload, what):
+    """Send payload to the proxy every 0.1 s until sock receives it (at most
+    TIMEOUT); for when there is no READY=1 to wait for."""
+    out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.settimeout(0.1)
+    for _ in range(int(TIMEOUT / 0.1)):
+        out.sendto(payload, ("127.0.0.1", port))
+        try:
+            if sock.recv(65536) == payload:
+                out.close()
+                return
+        except socket.timeout:
+            pass
+    fail("%s never received a datagram" % what)

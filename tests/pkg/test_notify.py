@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 
-from pkgtest import TIMEOUT, fail, forward_one, free_port, proxy_cmd, sink
+from pkgtest import TIMEOUT, fail, forward_one, free_port, proxy_cmd, send_until_received, sink
 
 
 def recv_notify(ns, proc):
@@ -137,19 +137,7 @@ def run_nobody_listens(proxy, d):
     proc = subprocess.Popen(proxy_cmd(proxy, port, (a,), "--stats-interval", "0", "--log-file", log),
                             env=env, stderr=subprocess.DEVNULL)
     try:
-        # No READY=1 to wait for: retry until the proxy forwards.
-        deadline = time.monotonic() + TIMEOUT
-        out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        a.settimeout(0.1)
-        while True:
-            out.sendto(b"probe", ("127.0.0.1", port))
-            try:
-                if a.recv(100) == b"probe":
-                    break
-            except socket.timeout:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                fail("with an unreachable NOTIFY_SOCKET the proxy does not forward (exit %s)" % proc.poll())
+        send_until_received(port, a, b"probe", "with an unreachable NOTIFY_SOCKET, the target")
         proc.send_signal(signal.SIGHUP)
         time.sleep(0.2)
         proc.send_signal(signal.SIGTERM)

@@ -25,7 +25,7 @@ import tempfile
 import time
 import urllib.request
 
-from pkgtest import TIMEOUT, fail, forward_one, free_port, sink, skip
+from pkgtest import TIMEOUT, fail, forward_one, free_port, send_until_received, sink, skip
 
 
 def syscall_groups():
@@ -78,20 +78,6 @@ def allowed_syscalls(unit):
         else:
             allowed |= expand(v.split(), groups)
     return allowed
-
-
-def reach_unix_target(port, u):
-    """Send until the unix: target added by the reload receives (bounded)."""
-    out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.settimeout(0.1)
-    for _ in range(50):
-        out.sendto(b"sandbox.unix:1|c", ("127.0.0.1", port))
-        try:
-            if u.recv(100) == b"sandbox.unix:1|c":
-                return
-        except socket.timeout:
-            pass
-    fail("the unix: target added by the reload never received a datagram")
 
 
 def scrape(port):
@@ -181,7 +167,7 @@ def trace(proxy, d):
             if not msg.startswith(want):
                 fail("after SIGHUP expected %s, got %r" % (want, msg))
         if conf:
-            reach_unix_target(port, u)
+            send_until_received(port, u, b"sandbox.unix:1|c", "the unix: target added by the reload")
             time.sleep(1.5)  # one re-resolution of "localhost" (resolve-interval = 1)
             u.close()
         os.kill(pid, signal.SIGTERM)
