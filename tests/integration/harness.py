@@ -51,7 +51,9 @@ def free_port(family=socket.AF_INET, host="127.0.0.1"):
 class Sink:
     """A UDP target that records every datagram it receives (in a thread)."""
 
-    def __init__(self, host="127.0.0.1", rcvbuf=32 << 20, read=True):
+    # 256 MiB (root: SO_RCVBUFFORCE) so that a sink thread held back by the GIL
+    # or a loaded machine never loses what the proxy delivered.
+    def __init__(self, host="127.0.0.1", rcvbuf=256 << 20, read=True):
         fam = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(fam, socket.SOCK_DGRAM)
         if rcvbuf:
@@ -87,6 +89,18 @@ class Sink:
                 break
             time.sleep(0.05)
         return len(self.got)
+
+    def kernel_drops(self):
+        """The kernel's drop count for this sink's socket (/proc/net/udp[6])."""
+        for f in ("/proc/net/udp", "/proc/net/udp6"):
+            try:
+                for line in open(f).read().splitlines()[1:]:
+                    cols = line.split()
+                    if int(cols[1].split(":")[1], 16) == self.port:
+                        return int(cols[-1])
+            except OSError:
+                pass
+        return -1
 
     def close(self):
         self.stop_flag = True

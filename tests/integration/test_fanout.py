@@ -11,6 +11,7 @@ try:
     print("sent %d datagrams in %.1fs" % (N, secs))
     got_a, got_b = a.wait_for(N), b.wait_for(N)
     if got_a != N or got_b != N:
+        print("sink kernel drops: %d %d" % (a.kernel_drops(), b.kernel_drops()))
         p.stop()
         print("proxy log on failure:\n" + p.text())
     check(got_a == N, "target 1 received %d of %d" % (got_a, N))
