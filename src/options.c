@@ -85,6 +85,8 @@ static int parse_size(const char *s, uint64_t *out)
         e++;
     if (*e != '\0')
         return UP_EINVAL;
+    if (v > UINT64_MAX / mul)
+        return UP_ERANGE; /* "17179869185G" must not wrap to 1G */
     *out = v * mul;
     return UP_OK;
 }
