@@ -1,0 +1,162 @@
+/*
+ * test_stats.c - unit tests of stats.c: the key=value stats line, as
+ * totals (no previous snapshot) and as deltas, with targets added since the
+ * previous snapshot, and cut to small buffers.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "stats.h"
+
+static struct up_stats_target cur_t[2], prev_t[2];
+static struct up_stats cur, prev;
+
+static int setup(void **state)
+{
+    (void)state;
+    memset(cur_t, 0, sizeof(cur_t));
+    memset(prev_t, 0, sizeof(prev_t));
+    memset(&cur, 0, sizeof(cur));
+    memset(&prev, 0, sizeof(prev));
+    cur = (struct up_stats){.received = 1000,
+                            .received_bytes = 143000,
+                            .oversize = 3,
+                            .no_buffer = 0,
+                            .recv_errors = 0,
+                            .kernel_drops = 7,
+                            .ntargets = 2,
+                            .targets = cur_t};
+    snprintf(cur_t[0].name, sizeof(cur_t[0].name), "127.0.0.1:8126");
+    cur_t[0].sent = 990;
+    cur_t[0].sent_bytes = 141570;
+    cur_t[0].dropped_queue_full = 10;
+    cur_t[0].queue_depth = 5;
+    cur_t[0].queue_capacity = 8192;
+    snprintf(cur_t[1].name, sizeof(cur_t[1].name), "[::1]:8127");
+    cur_t[1].sent = 1000;
+    cur_t[1].sent_bytes = 143000;
+    cur_t[1].dropped_send_error = 2;
+    cur_t[1].dropped_shutdown = 1;
+    cur_t[1].queue_capacity = 8192;
+
+    prev = cur;
+    prev.targets = prev_t;
+    memcpy(prev_t, cur_t, sizeof(prev_t));
+    prev.received = 400;
+    prev.received_bytes = 57200;
+    prev.oversize = 1;
+    prev.kernel_drops = 7;
+    prev_t[0].sent = 395;
+    prev_t[0].sent_bytes = 56485;
+    prev_t[0].dropped_queue_full = 5;
+    prev_t[1].sent = 400;
+    prev_t[1].sent_bytes = 57200;
+    prev_t[1].dropped_send_error = 0;
+    prev_t[1].dropped_shutdown = 0;
+    return 0;
+}
+
+static void test_totals_without_prev(void **state)
+{
+    char buf[1024];
+    (void)state;
+    size_t n = up_stats_format_delta(&cur, NULL, buf, sizeof(buf));
+    assert_string_equal(buf, "received=1000 received_bytes=143000 oversize=3 no_buffer=0 kernel_drops=7"
+                             " target=127.0.0.1:8126 sent=990 sent_bytes=141570 dropped_queue_full=10"
+                             " dropped_send_error=0 dropped_shutdown=0 queue=5/8192"
+                             " target=[::1]:8127 sent=1000 sent_bytes=143000 dropped_queue_full=0"
+                             " dropped_send_error=2 dropped_shutdown=1 queue=0/8192");
+    assert_int_equal(n, strlen(buf));
+}
+
+static void test_delta_with_prev(void **state)
+{
+    char buf[1024];
+    (void)state;
+    size_t n = up_stats_format_delta(&cur, &prev, buf, sizeof(buf));
+    /* Counters are differences; the queue depth and capacity are levels. */
+    assert_string_equal(buf, "received=600 received_bytes=85800 oversize=2 no_buffer=0 kernel_drops=0"
+                             " target=127.0.0.1:8126 sent=595 sent_bytes=85085 dropped_queue_full=5"
+                             " dropped_send_error=0 dropped_shutdown=0 queue=5/8192"
+                             " target=[::1]:8127 sent=600 sent_bytes=85800 dropped_queue_full=0"
+                             " dropped_send_error=2 dropped_shutdown=1 queue=0/8192");
+    assert_int_equal(n, strlen(buf));
+
+    /* Nothing happened: all zero. */
+    n = up_stats_format_delta(&cur, &cur, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "received=0 received_bytes=0 oversize=0"));
+    assert_non_null(strstr(buf, "target=[::1]:8127 sent=0 sent_bytes=0 dropped_queue_full=0"
+                                " dropped_send_error=0 dropped_shutdown=0 queue=0/8192"));
+    assert_int_equal(n, strlen(buf));
+}
+
+static void test_recv_errors_only_when_any(void **state)
+{
+    char buf[1024];
+    (void)state;
+    up_stats_format_delta(&cur, NULL, buf, sizeof(buf));
+    assert_null(strstr(buf, "recv_errors"));
+    cur.recv_errors = 9;
+    prev.recv_errors = 4;
+    up_stats_format_delta(&cur, &prev, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "kernel_drops=0 recv_errors=5 target="));
+    up_stats_format_delta(&cur, NULL, buf, sizeof(buf));
+    assert_non_null(strstr(buf, " recv_errors=9 "));
+}
+
+static void test_target_added_since_prev(void **state)
+{
+    char buf[1024];
+    (void)state;
+    prev.ntargets = 1; /* the second target is new: its totals are its delta */
+    up_stats_format_delta(&cur, &prev, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "target=127.0.0.1:8126 sent=595 "));
+    assert_non_null(strstr(buf, "target=[::1]:8127 sent=1000 sent_bytes=143000 "));
+
+    cur.ntargets = 0;
+    up_stats_format_delta(&cur, &prev, buf, sizeof(buf));
+    assert_null(strstr(buf, "target="));
+}
+
+static void test_small_buffers(void **state)
+{
+    char full[1024], buf[64];
+    (void)state;
+    size_t whole = up_stats_format_delta(&cur, &prev, full, sizeof(full));
+    assert_true(whole > sizeof(buf));
+    /* Cut, terminated, never past the end, and the length says so. */
+    for (size_t size = 1; size <= sizeof(buf); size++) {
+        memset(buf, 'z', sizeof(buf));
+        size_t n = up_stats_format_delta(&cur, &prev, buf, size);
+        assert_int_equal(n, size - 1);
+        assert_int_equal(buf[size - 1], '\0');
+        assert_memory_equal(buf, full, size - 1);
+        if (size < sizeof(buf))
+            assert_int_equal(buf[size], 'z');
+    }
+    buf[0] = 'z';
+    assert_int_equal(up_stats_format_delta(&cur, &prev, buf, 0), 0);
+    assert_int_equal(buf[0], 'z');
+    /* Exactly enough room. */
+    char exact[sizeof(full)];
+    assert_int_equal(up_stats_format_delta(&cur, &prev, exact, whole + 1), whole);
+    assert_memory_equal(exact, full, whole + 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_totals_without_prev, setup),
+        cmocka_unit_test_setup(test_delta_with_prev, setup),
+        cmocka_unit_test_setup(test_recv_errors_only_when_any, setup),
+        cmocka_unit_test_setup(test_target_added_since_prev, setup),
+        cmocka_unit_test_setup(test_small_buffers, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
