@@ -1,5 +1,5 @@
 # Top-level wrapper around CMake. `make` leaves the daemon at build/udp-proxy.
-# Targets: all, test, run, asan, tsan, windows, bench, format, format-check, install, clean.
+# Targets: all, test, run, asan, tsan, fuzz, windows, bench, format, format-check, install, clean.
 BUILD ?= build
 CMAKE ?= cmake
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -9,8 +9,9 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
+FUZZ_SECONDS ?= 20
 
-.PHONY: all configure deps-build test test-normal test-asan test-tsan asan tsan run windows bench format format-check deps install uninstall clean
+.PHONY: all configure deps-build test test-normal test-asan test-tsan asan tsan fuzz run windows bench format format-check deps install uninstall clean
 
 all: configure
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
@@ -52,6 +53,13 @@ asan:
 tsan:
 	$(CMAKE) -S . -B build-tsan -DUP_SANITIZE=thread && $(CMAKE) --build build-tsan -j $(JOBS)
 
+# libFuzzer targets (tests/fuzz, clang + ASan+UBSan) in build-fuzz, each run
+# for FUZZ_SECONDS (default 20).
+fuzz:
+	CC=clang $(CMAKE) -S . -B build-fuzz -DUP_FUZZ=ON -DUP_WERROR=ON $(CMAKE_FLAGS)
+	$(CMAKE) --build build-fuzz -j $(JOBS) --target up_fuzzers
+	sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
 # A working example in the foreground: :8125 to two local targets.
 run: deps-build
 	@$(MAKE) --no-print-directory all
@@ -87,4 +95,4 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/udp-proxy $(DESTDIR)$(MANDIR)/man8/udp-proxy.8 $(DESTDIR)$(UNITDIR)/udp-proxy.service
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build/windows
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz build/windows
