@@ -245,16 +245,7 @@ static void test_return_chain(void **state)
 #define WRITERS 3
 #define POOL_PACKETS 24 /* fewer than the queues hold: the owner runs dry */
 #define POOL_LARGE 8
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UP_TEST_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__) || defined(UP_TEST_TSAN)
-#define ROUNDS 100000u
-#else
 #define ROUNDS 500000u
-#endif
 
 struct shared {
     struct up_pool pool;
