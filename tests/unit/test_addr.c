@@ -281,6 +281,21 @@ static void test_resolve_any_host(void **state)
     assert_string_equal(a.text, ":2203");
 }
 
+/* A host written out means that host, whether bound or sent to. */
+static void test_resolve_host_same_passive_or_not(void **state)
+{
+    static const char *const texts[] = {"127.0.0.1:9", "[::1]:9", "localhost:9", "[::]:9", "0.0.0.0:9"};
+    struct up_addr bound, sent;
+    (void)state;
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        assert_int_equal(up_addr_resolve(texts[i], true, &bound), UP_OK);
+        assert_int_equal(up_addr_resolve(texts[i], false, &sent), UP_OK);
+        if (!up_addr_equal(&bound, &sent) || bound.len != sent.len)
+            fail_msg("%s resolves differently when passive", texts[i]);
+        assert_false(bound.any_host);
+    }
+}
+
 static void test_resolve_passes_split_errors(void **state)
 {
     struct up_addr a;
@@ -369,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_resolve_ipv6_literal),
         cmocka_unit_test(test_resolve_localhost),
         cmocka_unit_test(test_resolve_any_host),
+        cmocka_unit_test(test_resolve_host_same_passive_or_not),
         cmocka_unit_test(test_resolve_passes_split_errors),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_equal),
