@@ -366,6 +366,14 @@ static void test_equal(void **state)
     assert_int_equal(up_addr_resolve("[::2]:9", false, &a), UP_OK);
     assert_false(up_addr_equal(&a, &b));
 
+    /* Link-local addresses on different interfaces are different hosts.
+     * (Numeric scopes resolve without the interface existing; %lo is 1.) */
+    assert_int_equal(up_addr_resolve("[fe80::1%1]:9", false, &a), UP_OK);
+    assert_int_equal(up_addr_resolve("[fe80::1%2]:9", false, &b), UP_OK);
+    assert_false(up_addr_equal(&a, &b));
+    assert_int_equal(up_addr_resolve("[fe80::1%lo]:9", false, &b), UP_OK);
+    assert_true(up_addr_equal(&a, &b));
+
     /* Neither IPv4 nor IPv6: never equal, not even to itself. */
     memset(&a, 0, sizeof(a));
     memset(&b, 0, sizeof(b));
