@@ -59,9 +59,17 @@ struct up_packet *up_pool_get(struct up_pool *p)
         pkt = atomic_exchange_explicit(&p->returned, NULL, memory_order_acquire);
         if (!pkt)
             return NULL;
+        /* Free their large buffers now, all of them: left on the packets
+         * they would stay out of up_pool_get_large()'s reach until each
+         * packet is taken again (a no_buffer drop meanwhile). */
         size_t n = 0;
-        for (struct up_packet *q = pkt; q; q = q->next)
+        for (struct up_packet *q = pkt; q; q = q->next) {
+            if (q->large) {
+                p->large_free[p->large_top++] = q->large;
+                q->large = NULL;
+            }
             n++;
+        }
         p->free_count += n;
     }
     p->free = pkt->next;
