@@ -178,6 +178,52 @@ static void test_large_buffers(void **state)
     assert_int_equal(up_alloc_live(), live);
 }
 
+/* Large buffers that came back on packets are all usable at once, not only
+ * as their packets are taken again one by one. The reader reserves a
+ * packet, then a large buffer, per receive entry: a large buffer stuck on a
+ * free packet deeper in the list would turn a large datagram into a
+ * no_buffer drop while buffers are in fact free. */
+static void test_large_buffers_not_stranded(void **state)
+{
+    struct up_pool p;
+    struct up_packet *taken[5];
+    (void)state;
+    assert_int_equal(up_pool_init(&p, 4, 2, LARGE_SIZE), UP_OK);
+    assert_int_equal(take_all(&p, taken), 4);
+    uint8_t *l1 = up_pool_get_large(&p), *l2 = up_pool_get_large(&p);
+    assert_non_null(l1);
+    assert_non_null(l2);
+    /* Four datagrams, two of them large, sent by a writer and returned in
+     * that order (the return stack hands back the small ones first). */
+    taken[0]->large = l1;
+    taken[1]->large = l2;
+    for (size_t i = 0; i < 4; i++) {
+        atomic_store(&taken[i]->refs, 1);
+        up_packet_release(taken[i], 1);
+    }
+    /* The reader reserves entry 0: a packet, then a large buffer; then
+     * entry 1 the same way. Both large buffers are free: both entries get
+     * one. */
+    struct up_packet *e0 = up_pool_get(&p);
+    assert_non_null(e0);
+    uint8_t *g0 = up_pool_get_large(&p);
+    struct up_packet *e1 = up_pool_get(&p);
+    assert_non_null(e1);
+    uint8_t *g1 = up_pool_get_large(&p);
+    assert_non_null(g0);
+    assert_non_null(g1);
+    assert_ptr_not_equal(g0, g1);
+    e0->large = g0;
+    e1->large = g1;
+    up_pool_put(&p, e0);
+    up_pool_put(&p, e1);
+    assert_int_equal(take_all(&p, taken), 4);
+    assert_int_equal(p.large_top, 2);
+    for (size_t i = 0; i < 4; i++)
+        up_pool_put(&p, taken[i]);
+    up_pool_destroy(&p);
+}
+
 /* N holders, released one by one in every position: back exactly once. */
 static void test_refcount_returns_once(void **state)
 {
@@ -387,9 +433,13 @@ static void test_threaded_release(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_get_put),       cmocka_unit_test(test_empty_pool),
-        cmocka_unit_test(test_large_buffers), cmocka_unit_test(test_refcount_returns_once),
-        cmocka_unit_test(test_return_chain),  cmocka_unit_test(test_threaded_release),
+        cmocka_unit_test(test_get_put),
+        cmocka_unit_test(test_empty_pool),
+        cmocka_unit_test(test_large_buffers),
+        cmocka_unit_test(test_large_buffers_not_stranded),
+        cmocka_unit_test(test_refcount_returns_once),
+        cmocka_unit_test(test_return_chain),
+        cmocka_unit_test(test_threaded_release),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
