@@ -10,6 +10,7 @@ MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
 FUZZ_SECONDS ?= 20
+TEST_FUZZ_SECONDS ?= 10
 
 .PHONY: all configure deps-build test test-normal test-asan test-tsan asan tsan fuzz run windows bench format format-check deps install uninstall clean
 
@@ -26,11 +27,13 @@ deps:
 deps-build:
 	@sh scripts/deps.sh build
 
-# The whole suite: normal build, then ASan+UBSan, then the threaded tests under TSan.
+# The whole suite: normal build, then ASan+UBSan, then the threaded tests under
+# TSan, then every fuzzer for a bounded time.
 test: deps format-check
 	$(MAKE) test-normal
 	$(MAKE) test-asan
 	$(MAKE) test-tsan
+	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 
 test-normal:
 	$(CMAKE) -S . -B $(BUILD) -DUP_WERROR=ON $(CMAKE_FLAGS)
