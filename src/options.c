@@ -8,7 +8,7 @@
 #include "error.h"
 #include "log.h"
 
-enum kind { K_FLAG, K_ADDR, K_TARGET, K_LEVEL, K_U32, K_SIZE, K_MS, K_PATH };
+enum kind { K_FLAG, K_ADDR, K_TARGET, K_LEVEL, K_U32, K_SIZE, K_MS, K_PATH, K_PREFIX };
 
 struct spec {
     const char *name;
@@ -31,6 +31,10 @@ static const struct spec specs[] = {
     {"stats-interval", K_U32, 0, 86400, F(stats_interval)},
     {"drain-timeout", K_MS, 0, 3600000, F(drain_ms)},
     {"log-file", K_PATH, 0, 0, F(log_file)},
+    {"metrics-listen", K_ADDR, 0, 0, F(metrics_listen)},
+    {"statsd-self", K_ADDR, 0, 0, F(statsd_self)},
+    {"statsd-self-interval", K_MS, 100, 3600000, F(statsd_self_interval_ms)},
+    {"statsd-self-prefix", K_PREFIX, 0, UP_PREFIX_MAX - 1, F(statsd_self_prefix)},
 };
 #undef F
 
@@ -46,6 +50,8 @@ void up_options_defaults(struct up_options *o)
     o->readers = 1;
     o->stats_interval = UP_DEFAULT_STATS_INTERVAL;
     o->drain_ms = UP_DEFAULT_DRAIN_MS;
+    o->statsd_self_interval_ms = UP_DEFAULT_STATSD_SELF_INTERVAL_MS;
+    snprintf(o->statsd_self_prefix, sizeof(o->statsd_self_prefix), "%s", UP_DEFAULT_STATSD_SELF_PREFIX);
 }
 
 /* Decimal digits only; returns UP_EINVAL for anything else, UP_ERANGE past max. */
@@ -151,7 +157,7 @@ static int apply(struct up_options *o, const struct spec *sp, const char *val, c
             return r;
         }
         if (sp->kind == K_ADDR) {
-            snprintf(o->source, sizeof(o->source), "%s", val);
+            snprintf(base, UP_ADDR_TEXT_MAX, "%s", val);
             return UP_OK;
         }
         if (o->ntargets >= UP_TARGETS_MAX) {
@@ -209,6 +215,15 @@ static int apply(struct up_options *o, const struct spec *sp, const char *val, c
             return UP_EINVAL;
         }
         snprintf(base, UP_PATH_MAX, "%s", val);
+        return UP_OK;
+    case K_PREFIX:
+        if (strlen(val) > sp->max ||
+            strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(val)) {
+            snprintf(err, errlen, "--%s: '%s': use at most %llu letters, digits, '_', '.' or '-'", sp->name, val,
+                     (unsigned long long)sp->max);
+            return UP_EINVAL;
+        }
+        snprintf(base, sp->max + 1, "%s", val);
         return UP_OK;
     }
     return UP_EINVAL;
@@ -285,6 +300,12 @@ int up_options_resolve(struct up_options *o, char *err, size_t errlen)
     int r = resolve_one("source", o->source, true, &o->source_addr, err, errlen);
     if (r != UP_OK)
         return r;
+    if (o->metrics_listen[0] &&
+        (r = resolve_one("metrics-listen", o->metrics_listen, true, &o->metrics_addr, err, errlen)) != UP_OK)
+        return r;
+    if (o->statsd_self[0] &&
+        (r = resolve_one("statsd-self", o->statsd_self, false, &o->statsd_self_addr, err, errlen)) != UP_OK)
+        return r;
     for (size_t i = 0; i < o->ntargets; i++) {
         r = resolve_one("target", o->targets[i], false, &o->target_addrs[i], err, errlen);
         if (r != UP_OK)
@@ -331,6 +352,14 @@ void up_options_usage(FILE *out)
             "  --log-level LEVEL      debug, info, warn, error or fatal (default info)\n"
             "  --quiet                same as --log-level warn\n"
             "  --log-file PATH        also append log lines to PATH\n"
+            "  --metrics-listen ADDR  serve Prometheus /metrics and /healthz over HTTP on\n"
+            "                         ADDR, e.g. 127.0.0.1:9102 (default off; :PORT means\n"
+            "                         every interface)\n"
+            "  --statsd-self ADDR     send our own counters as DogStatsD to ADDR, e.g.\n"
+            "                         127.0.0.1:8125 (default off)\n"
+            "  --statsd-self-interval SECS\n"
+            "                         how often to send them (default 10; e.g. 500ms)\n"
+            "  --statsd-self-prefix P name prefix of our own metrics (default %s)\n"
             "  --help, -h             show this help and exit\n"
             "  --version, -V          show the version and exit\n"
             "\n"
@@ -344,5 +373,6 @@ void up_options_usage(FILE *out)
             "Example (dual-write DogStatsD to the Datadog agent and an OpenTelemetry\n"
             "collector):\n"
             "  udp-proxy --source 127.0.0.1:8125 --target 127.0.0.1:8126 --target 127.0.0.1:8127\n",
-            UP_DEFAULT_SOURCE, UP_TARGETS_MAX, UP_DEFAULT_BUFFER, UP_DEFAULT_CHANNEL, UP_DEFAULT_STATS_INTERVAL);
+            UP_DEFAULT_SOURCE, UP_TARGETS_MAX, UP_DEFAULT_BUFFER, UP_DEFAULT_CHANNEL, UP_DEFAULT_STATS_INTERVAL,
+            UP_DEFAULT_STATSD_SELF_PREFIX);
 }

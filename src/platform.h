@@ -106,6 +106,52 @@ int up_sock_rx_drops(up_sock s, uint64_t *drops);
 /* The local address of a bound socket. */
 int up_sock_local_addr(up_sock s, struct sockaddr_storage *ss, up_socklen *len);
 
+/* ---- TCP streams (the metrics HTTP server) ------------------------------ */
+
+/* Open a non-blocking TCP socket bound to `sa` and listening with `backlog`.
+ * SO_REUSEADDR is set (a restart does not wait for TIME_WAIT); an AF_INET6
+ * address also accepts IPv4 (v6only off). Returns UP_OK, or UP_EADDRINUSE,
+ * UP_EACCES, UP_EADDRNOTAVAIL... The caller owns *out (up_sock_close). */
+int up_tcp_listen(const struct sockaddr *sa, up_socklen len, int backlog, up_sock *out);
+
+/* Accept one pending connection from the listening socket `l`; the new
+ * socket is non-blocking and owned by the caller. Returns UP_OK, UP_EAGAIN
+ * when none is pending (also for connections reset before accept), or an
+ * error (UP_ENOMEM... when out of descriptors: the caller backs off). */
+int up_tcp_accept(up_sock l, up_sock *out);
+
+/* Receive up to `size` (> 0) bytes without waiting. Returns the count (> 0),
+ * UP_ECLOSED when the peer has closed its side (end of stream), UP_EAGAIN
+ * when nothing is there yet, or another error (connection reset...). */
+int up_tcp_recv(up_sock s, void *buf, size_t size);
+
+/* Send up to `size` bytes without waiting (never raises SIGPIPE). Returns
+ * the count accepted (> 0, may be less than size), UP_EAGAIN when the send
+ * buffer is full, or an error (peer gone...). */
+int up_tcp_send(up_sock s, const void *buf, size_t size);
+
+/* Half-close: tell the peer we send nothing more (FIN), keep reading.
+ * Returns UP_OK or an error (the caller just closes then). */
+int up_tcp_shutdown_write(up_sock s);
+
+#define UP_POLL_IN 1u  /* readable, or a connection to accept, or end of stream */
+#define UP_POLL_OUT 2u /* writable */
+#define UP_POLL_ERR 4u /* error or hang-up (revents only; always reported) */
+
+/* One socket to watch in up_sock_poll(). */
+struct up_pollsock {
+    up_sock sock;     /* UP_SOCK_INVALID: ignored, revents stays 0 */
+    unsigned events;  /* UP_POLL_IN | UP_POLL_OUT */
+    unsigned revents; /* filled by up_sock_poll: UP_POLL_* that happened */
+};
+
+#define UP_POLL_MAX 128 /* most sockets one up_sock_poll() call watches */
+
+/* Wait up to timeout_ms (< 0: forever) until one of p[0..n) is ready;
+ * n <= UP_POLL_MAX (else UP_EINVAL). Returns the number of entries with revents != 0 (0 on timeout or when a
+ * signal interrupted the wait), or an error. */
+int up_sock_poll(struct up_pollsock *p, size_t n, int timeout_ms);
+
 /* ---- batched datagram I/O ---------------------------------------------- */
 
 #define UP_DGRAM_TRUNC 1u /* the datagram was larger than the buffers */

@@ -157,6 +157,11 @@ size_t up_proxy_target_count(const struct up_proxy *p)
     return p->ntargets;
 }
 
+size_t up_proxy_reader_count(const struct up_proxy *p)
+{
+    return p->nreaders;
+}
+
 void up_proxy_snapshot(struct up_proxy *p, struct up_stats *s)
 {
     s->taken_at = up_wall_time();
@@ -171,7 +176,12 @@ void up_proxy_snapshot(struct up_proxy *p, struct up_stats *s)
         uint64_t drops = 0;
         if (p->readers[i].sock != UP_SOCK_INVALID && up_sock_rx_drops(p->readers[i].sock, &drops) == UP_OK)
             s->kernel_drops += drops;
+        if (s->reader_kernel_drops)
+            s->reader_kernel_drops[i] = drops;
     }
+    s->nreaders = s->reader_kernel_drops ? p->nreaders : 0;
+    /* Acquire: pairs with the release store in up_proxy_stop(). */
+    s->source_bound = atomic_load_explicit(&p->stop, memory_order_acquire) == 0;
     s->ntargets = p->ntargets;
     for (size_t i = 0; i < p->ntargets; i++)
         up_target_snapshot(&p->targets[i], &s->targets[i]);

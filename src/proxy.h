@@ -29,8 +29,13 @@ void up_proxy_stop(struct up_proxy *p);
 /* Number of targets (fixed for the proxy's life). */
 size_t up_proxy_target_count(const struct up_proxy *p);
 
+/* Number of readers, i.e. source sockets (fixed for the proxy's life). */
+size_t up_proxy_reader_count(const struct up_proxy *p);
+
 /* Sum every counter into s; s->targets must have room for
- * up_proxy_target_count() entries. Safe while running. */
+ * up_proxy_target_count() entries. Safe while running, from any thread
+ * (each caller its own s). Also fills source_bound, and, when
+ * s->reader_kernel_drops is not NULL, the drops of each source socket. */
 void up_proxy_snapshot(struct up_proxy *p, struct up_stats *s);
 
 /* The address the (first) source socket is bound to. */

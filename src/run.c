@@ -6,10 +6,13 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "http.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "notify.h"
 #include "platform.h"
 #include "proxy.h"
+#include "selfstats.h"
 #include "stats.h"
 
 #ifndef UP_VERSION
@@ -23,17 +26,81 @@ static void log_stats(const char *what, const struct up_stats *cur, const struct
     up_log(UP_LOG_INFO, "%s %s", what, line);
 }
 
+/* The exporters (--metrics-listen, --statsd-self): each NULL when off. */
+struct exporters {
+    struct up_metrics_http *endpoint;
+    struct up_http_server *http;
+    struct up_selfstats *self;
+};
+
+/* Bind the metrics listener and the self-metrics socket before any thread
+ * starts, so a bad address fails start-up like a bad source does. */
+static int exporters_new(struct exporters *e, struct up_options *o, struct up_proxy *p, double start_time, char *err,
+                         size_t errlen)
+{
+    int r = UP_OK;
+    if (o->metrics_listen[0]) {
+        struct up_metrics_info info = {UP_VERSION, start_time};
+        if ((r = up_metrics_http_new(p, &info, &e->endpoint)) != UP_OK) {
+            snprintf(err, errlen, "out of memory");
+            return r;
+        }
+        struct up_http_config c;
+        up_http_config_defaults(&c);
+        c.listen = o->metrics_addr;
+        c.max_body = up_metrics_http_max_body(e->endpoint);
+        if (c.max_body < 1024)
+            c.max_body = 1024; /* room for the error texts */
+        c.handler = up_metrics_http_handle;
+        c.ctx = e->endpoint;
+        if ((r = up_http_new(&c, &e->http, err, errlen)) != UP_OK)
+            return r;
+    }
+    if (o->statsd_self[0])
+        r = up_selfstats_new(p, &o->statsd_self_addr, o->statsd_self_interval_ms, o->statsd_self_prefix, &e->self, err,
+                             errlen);
+    return r;
+}
+
+static int exporters_start(struct exporters *e)
+{
+    int r = UP_OK;
+    char addr[80] = "?";
+    if (e->http && (r = up_http_start(e->http)) == UP_OK) {
+        up_http_local_addr(e->http, addr, sizeof(addr));
+        up_log(UP_LOG_INFO, "metrics: serving http://%s/metrics and /healthz", addr);
+    }
+    if (r == UP_OK && e->self)
+        r = up_selfstats_start(e->self);
+    return r;
+}
+
+/* After the final totals: the last self-metrics report, then the server
+ * (it answers /metrics, and 503 on /healthz, while the queues drain). */
+static void exporters_free(struct exporters *e)
+{
+    up_selfstats_free(e->self);
+    up_http_free(e->http);
+    up_metrics_http_free(e->endpoint);
+}
+
 int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
 {
     char err[600];
     struct up_proxy *p = NULL;
     struct up_stats a = {0}, b = {0};
+    struct exporters ex = {0};
     int status = 1;
+    double start_time = up_wall_time();
 
     int r = up_proxy_new(o, &p, err, sizeof(err));
     if (r != UP_OK) {
         up_log(UP_LOG_FATAL, "%s", err);
         return 1;
+    }
+    if (exporters_new(&ex, o, p, start_time, err, sizeof(err)) != UP_OK) {
+        up_log(UP_LOG_FATAL, "%s", err);
+        goto out;
     }
     size_t n = up_proxy_target_count(p);
     a.targets = up_calloc(n, sizeof(*a.targets));
@@ -45,6 +112,11 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
     r = up_proxy_start(p);
     if (r != UP_OK) {
         up_log(UP_LOG_FATAL, "cannot start threads: %s", up_strerror(r));
+        goto out;
+    }
+    r = exporters_start(&ex);
+    if (r != UP_OK) {
+        up_log(UP_LOG_FATAL, "cannot start the exporter threads: %s", up_strerror(r));
         goto out;
     }
     char src[80] = "?";
@@ -96,6 +168,7 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
     log_stats("final totals:", cur, NULL);
     status = 0;
 out:
+    exporters_free(&ex);
     up_proxy_free(p);
     up_free(a.targets);
     up_free(b.targets);

@@ -68,6 +68,11 @@ struct up_stats {
     uint64_t kernel_drops; /* receive-buffer overflows the kernel counted since start */
     size_t ntargets;
     struct up_stats_target *targets; /* ntargets entries, owned by the caller */
+    /* For the exporters (metrics.c, selfstats.c); zero/NULL when unused. */
+    int source_bound;              /* 1 while the source is bound and the readers receive */
+    size_t nreaders;               /* entries filled in reader_kernel_drops (0 if it is NULL) */
+    uint64_t *reader_kernel_drops; /* per source socket, cumulative; room for up_proxy_reader_count()
+                                    * entries, owned by the caller; NULL: not wanted */
 };
 
 /* Append "key=value" pairs of (cur - prev) to buf (prev may be NULL:

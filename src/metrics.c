@@ -1,0 +1,230 @@
+/*
+ * metrics.c - the exported metric list and the Prometheus text exposition
+ * (see metrics.h). Pure: formats a snapshot, nothing else.
+ */
+#include "metrics.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Getters: one per snapshot field. */
+#define PROC(field)                                                                                                    \
+    static uint64_t get_##field(const struct up_stats *s, size_t i)                                                    \
+    {                                                                                                                  \
+        (void)i;                                                                                                       \
+        return (uint64_t)s->field;                                                                                     \
+    }
+#define TARGET(field)                                                                                                  \
+    static uint64_t get_t_##field(const struct up_stats *s, size_t i)                                                  \
+    {                                                                                                                  \
+        return (uint64_t)s->targets[i].field;                                                                          \
+    }
+PROC(received)
+PROC(received_bytes)
+PROC(oversize)
+PROC(no_buffer)
+PROC(recv_errors)
+PROC(source_bound)
+TARGET(sent)
+TARGET(sent_bytes)
+TARGET(dropped_queue_full)
+TARGET(dropped_send_error)
+TARGET(dropped_shutdown)
+TARGET(queue_depth)
+TARGET(queue_capacity)
+TARGET(writer_alive)
+#undef PROC
+#undef TARGET
+
+static uint64_t get_reader_kernel_drops(const struct up_stats *s, size_t i)
+{
+    return s->reader_kernel_drops[i];
+}
+
+const struct up_metric up_metrics[] = {
+    {"received_datagrams", "Datagrams received on the source and accepted for forwarding.", UP_METRIC_COUNTER,
+     UP_METRIC_PROCESS, NULL, get_received},
+    {"received_bytes", "Bytes of the datagrams received and accepted for forwarding.", UP_METRIC_COUNTER,
+     UP_METRIC_PROCESS, NULL, get_received_bytes},
+    {"oversize_datagrams", "Datagrams larger than --buffer: dropped, never forwarded cut.", UP_METRIC_COUNTER,
+     UP_METRIC_PROCESS, NULL, get_oversize},
+    {"no_buffer_datagrams", "Datagrams dropped because no buffer was free (should stay 0).", UP_METRIC_COUNTER,
+     UP_METRIC_PROCESS, NULL, get_no_buffer},
+    {"receive_errors", "Failed receive calls on the source socket(s).", UP_METRIC_COUNTER, UP_METRIC_PROCESS, NULL,
+     get_recv_errors},
+    {"kernel_receive_drops", "Datagrams the kernel dropped because a source socket's receive buffer was full.",
+     UP_METRIC_COUNTER, UP_METRIC_READER, NULL, get_reader_kernel_drops},
+    {"source_bound", "1 while the source is bound and receiving, 0 while stopping.", UP_METRIC_GAUGE, UP_METRIC_PROCESS,
+     NULL, get_source_bound},
+    {"sent_datagrams", "Datagrams sent to the target (accepted by the kernel).", UP_METRIC_COUNTER, UP_METRIC_TARGET,
+     NULL, get_t_sent},
+    {"sent_bytes", "Bytes of the datagrams sent to the target.", UP_METRIC_COUNTER, UP_METRIC_TARGET, NULL,
+     get_t_sent_bytes},
+    {"dropped_datagrams", "Datagrams not sent to the target, by reason.", UP_METRIC_COUNTER, UP_METRIC_TARGET,
+     "queue_full", get_t_dropped_queue_full},
+    {"dropped_datagrams", "Datagrams not sent to the target, by reason.", UP_METRIC_COUNTER, UP_METRIC_TARGET,
+     "send_error", get_t_dropped_send_error},
+    {"dropped_datagrams", "Datagrams not sent to the target, by reason.", UP_METRIC_COUNTER, UP_METRIC_TARGET,
+     "shutdown", get_t_dropped_shutdown},
+    {"queue_depth_datagrams", "Datagrams waiting in the target's queues now.", UP_METRIC_GAUGE, UP_METRIC_TARGET, NULL,
+     get_t_queue_depth},
+    {"queue_capacity_datagrams", "Datagrams the target's queues can hold.", UP_METRIC_GAUGE, UP_METRIC_TARGET, NULL,
+     get_t_queue_capacity},
+    {"writer_up", "1 while the target's writer thread runs.", UP_METRIC_GAUGE, UP_METRIC_TARGET, NULL,
+     get_t_writer_alive},
+};
+const size_t up_metrics_count = sizeof(up_metrics) / sizeof(up_metrics[0]);
+
+/* Output cursor: counts the whole length, writes what fits. */
+struct out {
+    char *buf;
+    size_t size, len;
+    int max; /* render the longest possible numbers (for the bound) */
+};
+
+static void put_raw(struct out *o, const char *s, size_t n)
+{
+    if (o->len < o->size) {
+        size_t room = o->size - o->len;
+        memcpy(o->buf + o->len, s, n < room ? n : room);
+    }
+    o->len += n;
+}
+
+static void put_str(struct out *o, const char *s)
+{
+    put_raw(o, s, strlen(s));
+}
+
+static void put_u64(struct out *o, uint64_t v)
+{
+    char tmp[24];
+    int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, o->max ? UINT64_MAX : v);
+    put_raw(o, tmp, (size_t)n);
+}
+
+/* A label value between quotes, escaped. */
+static void put_label(struct out *o, const char *v)
+{
+    for (; *v; v++) {
+        if (o->max) {
+            put_raw(o, "\\\\", 2); /* every byte could need two */
+            continue;
+        }
+        switch (*v) {
+        case '\\': put_raw(o, "\\\\", 2); break;
+        case '"': put_raw(o, "\\\"", 2); break;
+        case '\n': put_raw(o, "\\n", 2); break;
+        default: put_raw(o, v, 1);
+        }
+    }
+}
+
+static void put_header(struct out *o, const char *name, const char *help, const char *type)
+{
+    put_str(o, "# HELP ");
+    put_str(o, name);
+    put_str(o, " ");
+    put_str(o, help); /* our own texts: no backslash or newline to escape */
+    put_str(o, "\n# TYPE ");
+    put_str(o, name);
+    put_str(o, " ");
+    put_str(o, type);
+    put_str(o, "\n");
+}
+
+static void put_name(struct out *o, const struct up_metric *m)
+{
+    put_str(o, "udp_proxy_");
+    put_str(o, m->name);
+    if (m->type == UP_METRIC_COUNTER)
+        put_str(o, "_total");
+}
+
+/* One sample line of metric m for reader/target i. */
+static void put_sample(struct out *o, const struct up_stats *s, const struct up_metric *m, size_t i)
+{
+    char idx[24];
+    put_name(o, m);
+    if (m->scope != UP_METRIC_PROCESS || m->reason) {
+        const char *sep = "{";
+        if (m->scope == UP_METRIC_TARGET) {
+            put_str(o, "{target=\"");
+            put_label(o, s->targets[i].name);
+            put_str(o, "\"");
+            sep = ",";
+        } else if (m->scope == UP_METRIC_READER) {
+            snprintf(idx, sizeof(idx), "%zu", i);
+            put_str(o, "{reader=\"");
+            put_str(o, idx);
+            put_str(o, "\"");
+            sep = ",";
+        }
+        if (m->reason) {
+            put_str(o, sep);
+            put_str(o, "reason=\"");
+            put_str(o, m->reason);
+            put_str(o, "\"");
+        }
+        put_str(o, "}");
+    }
+    put_str(o, " ");
+    put_u64(o, m->get(s, i));
+    put_str(o, "\n");
+}
+
+static void render(struct out *o, const struct up_stats *s, const struct up_metrics_info *info)
+{
+    char full[96];
+    for (size_t a = 0; a < up_metrics_count;) {
+        /* One family: up_metrics[a..b) share the name. */
+        size_t b = a + 1;
+        while (b < up_metrics_count && strcmp(up_metrics[b].name, up_metrics[a].name) == 0)
+            b++;
+        const struct up_metric *m = &up_metrics[a];
+        snprintf(full, sizeof(full), "udp_proxy_%s%s", m->name, m->type == UP_METRIC_COUNTER ? "_total" : "");
+        put_header(o, full, m->help, m->type == UP_METRIC_COUNTER ? "counter" : "gauge");
+        size_t n = m->scope == UP_METRIC_TARGET ? s->ntargets : m->scope == UP_METRIC_READER ? s->nreaders : 1;
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = a; k < b; k++)
+                put_sample(o, s, &up_metrics[k], i);
+        a = b;
+    }
+    put_header(o, "process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.", "gauge");
+    char t[40];
+    snprintf(t, sizeof(t), "%.3f", o->max ? 9999999999.999 : info->start_time);
+    put_str(o, "process_start_time_seconds ");
+    put_str(o, t);
+    put_str(o, "\n");
+    put_header(o, "udp_proxy_build_info", "Always 1; the version label tells the build.", "gauge");
+    put_str(o, "udp_proxy_build_info{version=\"");
+    put_label(o, info->version);
+    put_str(o, "\"} 1\n");
+}
+
+size_t up_metrics_render(const struct up_stats *s, const struct up_metrics_info *info, char *buf, size_t size)
+{
+    struct out o = {buf, size, 0, 0};
+    render(&o, s, info);
+    if (size)
+        buf[o.len < size ? o.len : size - 1] = '\0';
+    return o.len;
+}
+
+size_t up_metrics_render_bound(const struct up_stats *s, const struct up_metrics_info *info)
+{
+    struct out o = {NULL, 0, 0, 1};
+    render(&o, s, info);
+    return o.len + 1;
+}
+
+size_t up_metrics_escape_label(const char *v, char *buf, size_t size)
+{
+    struct out o = {buf, size, 0, 0};
+    put_label(&o, v);
+    if (size)
+        buf[o.len < size ? o.len : size - 1] = '\0';
+    return o.len;
+}
