@@ -21,13 +21,15 @@
 
 /* Defaults (see the README for the reasoning). */
 #define UP_DEFAULT_SOURCE ":2203"
-#define UP_DEFAULT_BUFFER 65535u                  /* no datagram the kernel delivers is cut */
-#define UP_DEFAULT_CHANNEL 8192u                  /* datagrams per target queue */
-#define UP_DEFAULT_RCVBUF (16 << 20)              /* source socket receive buffer */
-#define UP_DEFAULT_SNDBUF (4 << 20)               /* target socket send buffer */
-#define UP_DEFAULT_STATS_INTERVAL 60u             /* seconds */
-#define UP_DEFAULT_DRAIN_MS 2000u                 /* milliseconds */
-#define UP_DEFAULT_STATSD_SELF_INTERVAL_MS 10000u /* --statsd-self-interval */
+#define UP_DEFAULT_BUFFER 65535u      /* no datagram the kernel delivers is cut */
+#define UP_DEFAULT_CHANNEL 8192u      /* datagrams per target queue */
+#define UP_DEFAULT_RCVBUF (16 << 20)  /* source socket receive buffer */
+#define UP_DEFAULT_SNDBUF (4 << 20)   /* target socket send buffer */
+#define UP_DEFAULT_STATS_INTERVAL 60u /* seconds */
+#define UP_DEFAULT_DRAIN_MS 2000u     /* milliseconds */
+
+/* The exporters (--metrics-listen, --statsd-self): see docs/METRICS.md. */
+#define UP_DEFAULT_STATSD_SELF_INTERVAL_MS 10000u
 #define UP_DEFAULT_STATSD_SELF_PREFIX "udp_proxy."
 #define UP_PREFIX_MAX 64 /* longest --statsd-self-prefix, with NUL */
 
@@ -35,19 +37,22 @@ struct up_options {
     char source[UP_ADDR_TEXT_MAX];                  /* --source */
     char targets[UP_TARGETS_MAX][UP_ADDR_TEXT_MAX]; /* --target, in order */
     size_t ntargets;
-    int log_level;                          /* UP_LOG_* */
-    uint32_t buffer;                        /* --buffer: largest datagram, bytes */
-    uint32_t channel_size;                  /* --channel-size: queue capacity per target, datagrams */
-    int rcvbuf;                             /* --rcvbuf, bytes */
-    int sndbuf;                             /* --sndbuf, bytes */
-    unsigned readers;                       /* --readers */
-    unsigned stats_interval;                /* --stats-interval, seconds, 0 = off */
-    unsigned drain_ms;                      /* --drain-timeout, milliseconds */
-    char log_file[UP_PATH_MAX];             /* --log-file, "" = none */
-    char metrics_listen[UP_ADDR_TEXT_MAX];  /* --metrics-listen, "" = no HTTP server */
-    char statsd_self[UP_ADDR_TEXT_MAX];     /* --statsd-self, "" = no self-metrics */
+    int log_level;              /* UP_LOG_* */
+    uint32_t buffer;            /* --buffer: largest datagram, bytes */
+    uint32_t channel_size;      /* --channel-size: queue capacity per target, datagrams */
+    int rcvbuf;                 /* --rcvbuf, bytes */
+    int sndbuf;                 /* --sndbuf, bytes */
+    unsigned readers;           /* --readers */
+    unsigned stats_interval;    /* --stats-interval, seconds, 0 = off */
+    unsigned drain_ms;          /* --drain-timeout, milliseconds */
+    char log_file[UP_PATH_MAX]; /* --log-file, "" = none */
+
+    /* Exporters ("" = off). */
+    char metrics_listen[UP_ADDR_TEXT_MAX];  /* --metrics-listen: HTTP /metrics, /healthz */
+    char statsd_self[UP_ADDR_TEXT_MAX];     /* --statsd-self: DogStatsD destination */
     unsigned statsd_self_interval_ms;       /* --statsd-self-interval */
     char statsd_self_prefix[UP_PREFIX_MAX]; /* --statsd-self-prefix */
+
     /* Resolved by up_options_resolve(). */
     struct up_addr source_addr;
     struct up_addr target_addrs[UP_TARGETS_MAX];

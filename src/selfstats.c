@@ -81,20 +81,6 @@ void up_selfstats_format(const struct up_stats *cur, const struct up_stats *prev
     }
 }
 
-int up_selfstats_prefix_ok(const char *prefix)
-{
-    size_t n = strlen(prefix);
-    if (n >= UP_SELFSTATS_PREFIX_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char ch = prefix[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
-              ch == '.' || ch == '-'))
-            return 0;
-    }
-    return 1;
-}
-
 /* Send the packed packets and start a new report. */
 static void flush(struct up_selfstats *s)
 {

@@ -34,10 +34,6 @@ typedef void (*up_selfstats_emit)(void *ctx, const char *line, size_t len);
 void up_selfstats_format(const struct up_stats *cur, const struct up_stats *prev, const char *prefix,
                          up_selfstats_emit emit, void *ctx);
 
-/* Whether prefix is usable (at most UP_SELFSTATS_PREFIX_MAX - 1 bytes of
- * letters, digits, '_', '.', '-'). */
-int up_selfstats_prefix_ok(const char *prefix);
-
 struct up_selfstats;
 
 /* Open a UDP socket connected to addr for proxy p; reports every
