@@ -230,7 +230,10 @@ static struct conn *conn_slot(struct up_http_server *s)
 
 static void accept_some(struct up_http_server *s, uint64_t now)
 {
-    for (int i = 0; i < ACCEPT_BURST; i++) {
+    /* At most half the table per wake-up: a connection accepted in one
+     * round is read in the next before a burst of newer ones can evict it. */
+    size_t burst = s->cfg.max_conns / 2 ? s->cfg.max_conns / 2 : 1;
+    for (size_t i = 0; i < burst; i++) {
         up_sock ns;
         int r = up_tcp_accept(s->listener, &ns);
         if (r == UP_EAGAIN)
@@ -246,6 +249,11 @@ static void accept_some(struct up_http_server *s, uint64_t now)
         c->opened_ns = now;
         c->deadline_ns = now + (uint64_t)s->cfg.timeout_ms * 1000000u;
         c->in_len = 0;
+        /* Clients send at once: read now, so a flood of new connections
+         * cannot evict this one before its request is seen. */
+        conn_read(s, c, now);
+        if (c->state == C_WRITE)
+            conn_write(s, c, now);
     }
 }
 

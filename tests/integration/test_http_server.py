@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""The metrics HTTP server answers as HTTP says: 200 for GET/HEAD /metrics
+and /healthz (HEAD without a body), 404 for other paths, 405 with Allow for
+other methods, 400 for garbage, 431 for oversized heads, 505 for other
+versions; it cuts a client that does not finish its request in time, keeps
+working when more idle connections arrive than it keeps, listens on IPv6,
+and a listen address in use fails start-up with exit status 1.
+
+usage: test_http_server.py BUILD/udp-proxy
+"""
+import os
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import metricslib as ml  # noqa: E402
+
+H = b"Host: 127.0.0.1\r\n"
+CASES = [
+    (b"GET /metrics HTTP/1.1\r\n" + H + b"\r\n", 200),
+    (b"GET /metrics?debug=1 HTTP/1.1\r\n" + H + b"Accept: */*\r\n\r\n", 200),
+    (b"GET /metrics HTTP/1.0\r\n\r\n", 200),
+    (b"GET http://127.0.0.1/metrics HTTP/1.1\r\n" + H + b"\r\n", 200),
+    (b"GET /healthz HTTP/1.1\r\n" + H + b"\r\n", 200),
+    (b"\r\nGET /healthz HTTP/1.1\r\n" + H + b"\r\n", 200),
+    (b"GET / HTTP/1.1\r\n" + H + b"\r\n", 404),
+    (b"GET /metrics/ HTTP/1.1\r\n" + H + b"\r\n", 404),
+    (b"GET /favicon.ico HTTP/1.1\r\n" + H + b"\r\n", 404),
+    (b"POST /metrics HTTP/1.1\r\n" + H + b"Content-Length: 0\r\n\r\n", 405),
+    (b"DELETE /healthz HTTP/1.1\r\n" + H + b"\r\n", 405),
+    (b"get /metrics HTTP/1.1\r\n" + H + b"\r\n", 405),
+    (b"OPTIONS /metrics HTTP/1.1\r\n" + H + b"\r\n", 405),
+    (b"GET /metrics HTTP/1.1\r\n\r\n", 400),  # no Host in HTTP/1.1
+    (b"GET /metrics HTTP/1.1\r\n" + H + H + b"\r\n", 400),  # two Host
+    (b"GET /metrics HTTP/1.1\n" + H + b"\n", 400),  # bare LF
+    (b"GET  /metrics HTTP/1.1\r\n" + H + b"\r\n", 400),
+    (b"GET /metrics HTTP/1.1\r\nHost : x\r\n\r\n", 400),
+    (b"GET /metrics HTTP/1.1\r\n" + H + b" folded\r\n\r\n", 400),
+    (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 400),  # a TLS ClientHello
+    (b"\x00" * 100, 400),
+    (b"GET /metrics HTTP/2.0\r\n" + H + b"\r\n", 505),
+    (b"GET /metrics HTTP/0.9\r\n" + H + b"\r\n", 505),
+    (b"GET /metrics HTTP/1.1\r\n" + H + b"X-Big: " + b"a" * 9000 + b"\r\n\r\n", 431),
+    (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n" + H + b"\r\n", 431),
+    (b"GET /metrics HTTP/1.1\r\n" + H + b"".join(b"X-%d: y\r\n" % i for i in range(70)) + b"\r\n", 431),
+]
+
+
+def main():
+    binary = sys.argv[1]
+    sink = ml.Sink()
+    src = ml.free_port(socket.SOCK_DGRAM)
+    mport = ml.free_port()
+    proxy = ml.Proxy(binary, ["--source", "%s:%d" % (ml.LOOPBACK, src), "--target", sink.addr,
+                              "--metrics-listen", "%s:%d" % (ml.LOOPBACK, mport)])
+    try:
+        for req, want in CASES:
+            status, headers, body = ml.http(mport, req)
+            assert status == want, "%r: got %d, want %d" % (req[:60], status, want)
+            assert headers["connection"] == "close"
+            if status == 405:
+                assert headers["allow"] == "GET, HEAD", headers
+        print("status codes: %d cases ok" % len(CASES))
+
+        status, headers, body = ml.get(mport, "/metrics", method="HEAD")
+        assert status == 200 and body == b"" and int(headers["content-length"]) > 1000, (status, headers)
+        status, headers, body = ml.get(mport, "/healthz", method="HEAD")
+        assert status == 200 and body == b"" and headers["content-length"] == "3"
+        status, _, body = ml.get(mport, "/healthz")
+        assert (status, body) == (200, b"ok\n")
+
+        # A request split into many small writes is still read whole.
+        with socket.create_connection((ml.LOOPBACK, mport), timeout=10) as s:
+            for b in b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n":
+                s.sendall(bytes([b]))
+                time.sleep(0.005)
+            data = b""
+            while True:
+                c = s.recv(4096)
+                if not c:
+                    break
+                data += c
+        assert ml.parse_response(data)[0] == 200
+
+        # A client that never completes its request is cut (timeout 5 s).
+        s = socket.create_connection((ml.LOOPBACK, mport), timeout=15)
+        s.sendall(b"GET /metrics HTTP/1.1\r\n")
+        t0 = time.monotonic()
+        data = s.recv(100)  # blocks until the server closes
+        cut = time.monotonic() - t0
+        s.close()
+        assert data == b"", data
+        assert cut < 12, "slow client kept for %.1f s" % cut
+        print("slow client cut after %.1f s" % cut)
+
+        # More idle connections than the server keeps: new requests still work.
+        idle = [socket.create_connection((ml.LOOPBACK, mport), timeout=5) for _ in range(50)]
+        time.sleep(0.3)
+        for _ in range(5):
+            assert ml.get(mport, "/healthz")[0] == 200
+        for s in idle:
+            s.close()
+        # A flood of connections closed at once, then a normal scrape.
+        for _ in range(300):
+            socket.create_connection((ml.LOOPBACK, mport), timeout=5).close()
+        ml.scrape(mport)
+
+        # The same port again: start-up fails with a clear message, status 1.
+        r = subprocess.run([binary, "--source", "%s:%d" % (ml.LOOPBACK, ml.free_port(socket.SOCK_DGRAM)), "--target",
+                            sink.addr, "--metrics-listen", "%s:%d" % (ml.LOOPBACK, mport)],
+                           capture_output=True, text=True, timeout=20)
+        assert r.returncode == 1, (r.returncode, r.stderr)
+        assert "--metrics-listen" in r.stderr and "in use" in r.stderr, r.stderr
+        rc = proxy.stop()
+        assert rc == 0, rc
+
+        # IPv6 loopback, where the host has it.
+        try:
+            with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as t:
+                t.bind(("::1", 0))
+                p6 = t.getsockname()[1]
+        except OSError:
+            p6 = None
+        if p6:
+            proxy = ml.Proxy(binary, ["--source", "%s:%d" % (ml.LOOPBACK, src), "--target", sink.addr,
+                                      "--metrics-listen", "[::1]:%d" % p6])
+            status, _, body = ml.http(p6, b"GET /healthz HTTP/1.1\r\nHost: [::1]\r\n\r\n", host="::1",
+                                      family=socket.AF_INET6)
+            assert (status, body) == (200, b"ok\n")
+            assert proxy.stop() == 0
+            print("IPv6 listen: ok")
+        print("http server test: ok")
+        return 0
+    finally:
+        if proxy.proc.poll() is None:
+            proxy.proc.kill()
+        sink.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""--statsd-self: a UDP sink bound as the self-metrics destination receives
+well-formed DogStatsD lines; the counter deltas add up exactly to what
+flowed (and to the final totals line), gauges carry current values, and
+every per-target line carries its #target tag.
+
+usage: test_selfstats.py BUILD/udp-proxy
+"""
+import os
+import re
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import metricslib as ml  # noqa: E402
+
+N = 3000
+PREFIX = "selftest.udp_proxy."
+LINE = re.compile(r"^([A-Za-z0-9_.\-]+):(\d+)\|(c|g)(?:\|#([^|\s]+))?$")
+COUNTERS = {"received_datagrams", "received_bytes", "oversize_datagrams", "no_buffer_datagrams", "receive_errors",
+            "kernel_receive_drops", "sent_datagrams", "sent_bytes", "dropped_datagrams"}
+GAUGES = {"source_bound", "queue_depth_datagrams", "queue_capacity_datagrams", "writer_up"}
+
+
+def main():
+    binary = sys.argv[1]
+    sinks = [ml.Sink(), ml.Sink()]
+    statsd = ml.Sink(keep_raw=True)
+    targets = [s.addr for s in sinks]
+    src = ml.free_port(socket.SOCK_DGRAM)
+    proxy = ml.Proxy(binary, ["--source", "%s:%d" % (ml.LOOPBACK, src), "--target", targets[0], "--target",
+                              targets[1], "--statsd-self", statsd.addr, "--statsd-self-interval", "200ms",
+                              "--statsd-self-prefix", PREFIX, "--buffer", "1000"])
+    try:
+        ml.start_sender(src, N, rate=10000).join(60)
+        # One oversize datagram: counted, not forwarded.
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(b"x" * 1500, (ml.LOOPBACK, src))
+        time.sleep(1.0)  # several reports while running
+        rc = proxy.stop()
+        assert rc == 0, "exit status %d:\n%s" % (rc, proxy.log())
+        got = statsd.result()
+        fwd = [s.result() for s in sinks]
+        glob, per = proxy.final_totals()
+
+        sums, gauges, lines = {}, {}, 0
+        for dgram in got["raw"]:
+            assert len(dgram) <= 1432, "datagram of %d bytes" % len(dgram)
+            for line in dgram.decode().split("\n"):
+                lines += 1
+                m = LINE.match(line)
+                assert m, "malformed DogStatsD line %r" % line
+                name, val, kind, tags = m.group(1), int(m.group(2)), m.group(3), m.group(4) or ""
+                assert name.startswith(PREFIX), line
+                base = name[len(PREFIX):]
+                assert base in (COUNTERS if kind == "c" else GAUGES), "unknown or mistyped metric %r" % line
+                if base in ("sent_datagrams", "sent_bytes", "dropped_datagrams", "queue_depth_datagrams",
+                            "queue_capacity_datagrams", "writer_up"):
+                    assert tags.startswith("target:"), "no target tag: %r" % line
+                for t in tags.split(",") if tags else []:
+                    assert re.match(r"^[a-z_]+:[^,]+$", t), "bad tag %r in %r" % (t, line)
+                key = (base, tags)
+                if kind == "c":
+                    sums[key] = sums.get(key, 0) + val
+                else:
+                    gauges[key] = val
+        print("selfstats: %d datagrams, %d lines" % (len(got["raw"]), lines))
+        assert len(got["raw"]) >= 3, "expected several reports"
+
+        assert sums[("received_datagrams", "")] == N == glob["received"]
+        assert sums[("received_bytes", "")] == glob["received_bytes"] == fwd[0]["bytes"]
+        assert sums[("oversize_datagrams", "")] == 1 == glob["oversize"]
+        assert sums[("kernel_receive_drops", "reader:0")] == glob["kernel_drops"]
+        for t, f in zip(targets, fwd):
+            tag = "target:" + t
+            assert sums[("sent_datagrams", tag)] == N == f["count"] == int(per[t]["sent"]), t
+            assert sums[("sent_bytes", tag)] == f["bytes"] == int(per[t]["sent_bytes"]), t
+            for r in ("queue_full", "send_error", "shutdown"):
+                assert sums[("dropped_datagrams", tag + ",reason:" + r)] == int(per[t]["dropped_" + r]) == 0
+            assert gauges[("queue_capacity_datagrams", tag)] == 8192
+            assert gauges[("queue_depth_datagrams", tag)] == 0
+            assert gauges[("writer_up", tag)] == 0  # the last report comes after the writers stopped
+        assert gauges[("source_bound", "")] == 0
+        print("selfstats test: counter sums match the final totals (%d received, %d per target): ok" % (N, N))
+        return 0
+    finally:
+        if proxy.proc.poll() is None:
+            proxy.proc.kill()
+        for s in sinks + [statsd]:
+            s.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
