@@ -5,7 +5,7 @@
 set -e
 # `deps.sh build`: only what building and running the daemon needs.
 BUILD_PKGS="build-essential cmake"
-TEST_PKGS="pkg-config libcmocka-dev clang clang-format python3 gnuplot-nox mandoc groff-base systemd strace"
+TEST_PKGS="pkg-config libcmocka-dev clang clang-format python3 gnuplot-nox mandoc groff-base systemd strace prometheus libclang-rt-14-dev"
 if [ "${1:-}" = build ]; then PKGS="$BUILD_PKGS"; else PKGS="$BUILD_PKGS $TEST_PKGS"; fi
 missing=""
 for p in $PKGS; do

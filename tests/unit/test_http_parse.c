@@ -94,46 +94,46 @@ static void test_malformed(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        " GET / HTTP/1.1\r\n\r\n",           /* leading space */
-        "GET  / HTTP/1.1\r\n\r\n",           /* two spaces */
-        "GET /  HTTP/1.1\r\n\r\n",           /* two spaces before the version */
-        "GET\t/ HTTP/1.1\r\n\r\n",           /* tab as separator */
-        "GET /\tx HTTP/1.1\r\n\r\n",         /* tab in the target */
-        "GET / HTTP/1.1\n\n",                /* bare LF */
-        "GET / HTTP/1.1\r\r\n\r\n",          /* CR CR */
-        "GET / HTTP/1.1\rX\n\r\n",           /* CR not followed by LF */
-        "GET / http/1.1\r\n\r\n",            /* protocol name is case-sensitive */
-        "GET / HTTP/1.10\r\n\r\n",           /* two-digit minor */
-        "GET / HTTP/11\r\n\r\n",             /* no dot */
-        "GET / HTTP/1.\r\n\r\n",             /* no minor */
-        "GET / HTTP/x.1\r\n\r\n",            /* not a digit */
-        "GET / HTTP/1.1 \r\n\r\n",           /* trailing space */
-        "GET / HTTPS/1.1\r\n\r\n",           /* not HTTP */
-        "GET / \r\n\r\n",                    /* no version */
-        "GET /\r\n\r\n",                     /* HTTP/0.9 style: no version */
-        "GET HTTP/1.1\r\n\r\n",              /* no target */
-        " / HTTP/1.1\r\n\r\n",               /* no method */
-        "G(T / HTTP/1.1\r\n\r\n",            /* non-token method */
-        "GETGETGETGETGETGET / HTTP/1.1\r\n", /* method too long */
-        "GET /a\x01 HTTP/1.1\r\n\r\n",       /* control byte in target */
-        "GET /caf\xc3\xa9 HTTP/1.1\r\n\r\n", /* non-ASCII target */
-        "GET /\x7f HTTP/1.1\r\n\r\n",        /* DEL */
+        " GET / HTTP/1.1\r\n\r\n",                                    /* leading space */
+        "GET  / HTTP/1.1\r\n\r\n",                                    /* two spaces */
+        "GET /  HTTP/1.1\r\n\r\n",                                    /* two spaces before the version */
+        "GET\t/ HTTP/1.1\r\n\r\n",                                    /* tab as separator */
+        "GET /\tx HTTP/1.1\r\n\r\n",                                  /* tab in the target */
+        "GET / HTTP/1.1\n\n",                                         /* bare LF */
+        "GET / HTTP/1.1\r\r\n\r\n",                                   /* CR CR */
+        "GET / HTTP/1.1\rX\n\r\n",                                    /* CR not followed by LF */
+        "GET / http/1.1\r\n\r\n",                                     /* protocol name is case-sensitive */
+        "GET / HTTP/1.10\r\n\r\n",                                    /* two-digit minor */
+        "GET / HTTP/11\r\n\r\n",                                      /* no dot */
+        "GET / HTTP/1.\r\n\r\n",                                      /* no minor */
+        "GET / HTTP/x.1\r\n\r\n",                                     /* not a digit */
+        "GET / HTTP/1.1 \r\n\r\n",                                    /* trailing space */
+        "GET / HTTPS/1.1\r\n\r\n",                                    /* not HTTP */
+        "GET / \r\n\r\n",                                             /* no version */
+        "GET /\r\n\r\n",                                              /* HTTP/0.9 style: no version */
+        "GET HTTP/1.1\r\n\r\n",                                       /* no target */
+        " / HTTP/1.1\r\n\r\n",                                        /* no method */
+        "G(T / HTTP/1.1\r\n\r\n",                                     /* non-token method */
+        "GETGETGETGETGETGET / HTTP/1.1\r\n",                          /* method too long */
+        "GET /a\x01 HTTP/1.1\r\n\r\n",                                /* control byte in target */
+        "GET /caf\xc3\xa9 HTTP/1.1\r\n\r\n",                          /* non-ASCII target */
+        "GET /\x7f HTTP/1.1\r\n\r\n",                                 /* DEL */
         "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\n\r\n", /* too many empty lines */
-        "\n\nGET / HTTP/1.1\r\n\r\n",                                /* bare LF empty lines */
-        "GET / HTTP/1.1\r\nHost : a\r\n\r\n",                        /* space before colon */
-        "GET / HTTP/1.1\r\nHost\t: a\r\n\r\n",                       /* tab before colon */
-        "GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n",              /* obs-fold */
-        "GET / HTTP/1.1\r\nHost: a\r\n\tfolded\r\n\r\n",             /* obs-fold with tab */
-        "GET / HTTP/1.1\r\n: empty name\r\n\r\n",                    /* empty name */
-        "GET / HTTP/1.1\r\nno colon here\r\n\r\n",                   /* no colon */
-        "GET / HTTP/1.1\r\nNoColon\r\n\r\n",                         /* no colon, token only */
-        "GET / HTTP/1.1\r\nHost: a\x01z\r\n\r\n",                    /* control byte in value */
-        "GET / HTTP/1.1\r\nHost: a\x7fz\r\n\r\n",                    /* DEL in value */
-        "GET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n",                   /* bare LF in headers */
-        "GET / HTTP/1.1\r\nHost: a\r\n\n",                           /* bare LF at the end */
-        "GET / HTTP/1.1\r\nHost: a\r\n\rX",                          /* CR then junk at the end */
-        "GET / HTTP/1.1\r\nX(y): a\r\n\r\n",                         /* non-token name */
-        "GET / HTTP/1.1\r\nX\x80: a\r\n\r\n",                        /* non-ASCII name */
+        "\n\nGET / HTTP/1.1\r\n\r\n",                                 /* bare LF empty lines */
+        "GET / HTTP/1.1\r\nHost : a\r\n\r\n",                         /* space before colon */
+        "GET / HTTP/1.1\r\nHost\t: a\r\n\r\n",                        /* tab before colon */
+        "GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n",               /* obs-fold */
+        "GET / HTTP/1.1\r\nHost: a\r\n\tfolded\r\n\r\n",              /* obs-fold with tab */
+        "GET / HTTP/1.1\r\n: empty name\r\n\r\n",                     /* empty name */
+        "GET / HTTP/1.1\r\nno colon here\r\n\r\n",                    /* no colon */
+        "GET / HTTP/1.1\r\nNoColon\r\n\r\n",                          /* no colon, token only */
+        "GET / HTTP/1.1\r\nHost: a\x01z\r\n\r\n",                     /* control byte in value */
+        "GET / HTTP/1.1\r\nHost: a\x7fz\r\n\r\n",                     /* DEL in value */
+        "GET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n",                    /* bare LF in headers */
+        "GET / HTTP/1.1\r\nHost: a\r\n\n",                            /* bare LF at the end */
+        "GET / HTTP/1.1\r\nHost: a\r\n\rX",                           /* CR then junk at the end */
+        "GET / HTTP/1.1\r\nX(y): a\r\n\r\n",                          /* non-token name */
+        "GET / HTTP/1.1\r\nX\x80: a\r\n\r\n",                         /* non-ASCII name */
     };
     struct up_http_request r;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -248,10 +248,14 @@ static void test_target_is(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_simple_get),      cmocka_unit_test(test_valid_variants),
-        cmocka_unit_test(test_every_prefix_incomplete), cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_early_error),     cmocka_unit_test(test_header_count),
-        cmocka_unit_test(test_guard_page),      cmocka_unit_test(test_target_is),
+        cmocka_unit_test(test_simple_get),
+        cmocka_unit_test(test_valid_variants),
+        cmocka_unit_test(test_every_prefix_incomplete),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_early_error),
+        cmocka_unit_test(test_header_count),
+        cmocka_unit_test(test_guard_page),
+        cmocka_unit_test(test_target_is),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

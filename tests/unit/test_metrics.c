@@ -211,8 +211,8 @@ static void test_escape_label(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exact_output),       cmocka_unit_test(test_families_grouped),
-        cmocka_unit_test(test_bound_and_cut),      cmocka_unit_test(test_no_targets_no_readers),
+        cmocka_unit_test(test_exact_output),  cmocka_unit_test(test_families_grouped),
+        cmocka_unit_test(test_bound_and_cut), cmocka_unit_test(test_no_targets_no_readers),
         cmocka_unit_test(test_escape_label),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
