@@ -97,13 +97,13 @@ static void conn_close(struct conn *c)
 static void conn_answer(struct up_http_server *s, struct conn *c, struct up_http_reply *r, bool head_only, uint64_t now)
 {
     char hdr[HEAD_ROOM];
-    if (r->body_len > r->body_cap) { /* a handler bug: never send past the buffer */
+    if (r->body_len > r->body_cap) /* a handler bug: never send past the buffer */
         up_http_reply_text(r, 500, "internal error\n");
-    }
     int n = snprintf(hdr, sizeof(hdr),
-                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s%sConnection: close\r\n\r\n",
-                     r->status, reason_phrase(r->status), r->content_type ? r->content_type : "text/plain", r->body_len,
-                     r->allow ? "Allow: " : "", r->allow ? r->allow : "", r->allow ? "\r\n" : "");
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %llu\r\n%s%s%sConnection: close\r\n\r\n",
+                     r->status, reason_phrase(r->status), r->content_type ? r->content_type : "text/plain",
+                     (unsigned long long)r->body_len, r->allow ? "Allow: " : "", r->allow ? r->allow : "",
+                     r->allow ? "\r\n" : "");
     if (n < 0 || n >= (int)sizeof(hdr))
         n = 0; /* cannot happen with our static strings; send nothing */
     c->out_off = HEAD_ROOM - (size_t)n;

@@ -156,7 +156,7 @@ static void put_sample(struct out *o, const struct up_stats *s, const struct up_
             put_str(o, "\"");
             sep = ",";
         } else if (m->scope == UP_METRIC_READER) {
-            snprintf(idx, sizeof(idx), "%zu", i);
+            snprintf(idx, sizeof(idx), "%llu", (unsigned long long)i);
             put_str(o, "{reader=\"");
             put_str(o, idx);
             put_str(o, "\"");

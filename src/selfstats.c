@@ -69,7 +69,7 @@ void up_selfstats_format(const struct up_stats *cur, const struct up_stats *prev
                 put_tag_value(line, sizeof(line), &off, cur->targets[i].name);
                 sep = ",";
             } else if (m->scope == UP_METRIC_READER) {
-                off += (size_t)snprintf(line + off, sizeof(line) - off, "%sreader:%zu", sep, i);
+                off += (size_t)snprintf(line + off, sizeof(line) - off, "%sreader:%llu", sep, (unsigned long long)i);
                 sep = ",";
             }
             if (m->reason)

@@ -203,13 +203,17 @@ def http(port, request, timeout=10, host=LOOPBACK, family=socket.AF_INET):
         s.settimeout(timeout)
         s.connect((host, port))
         s.sendall(request)
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return parse_response(data)
+        return parse_response(read_to_end(s))
+
+
+def read_to_end(sock):
+    """Everything the peer sends until it closes."""
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
 
 
 def parse_response(data):

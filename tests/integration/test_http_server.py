@@ -76,13 +76,7 @@ def main():
             for b in b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n":
                 s.sendall(bytes([b]))
                 time.sleep(0.005)
-            data = b""
-            while True:
-                c = s.recv(4096)
-                if not c:
-                    break
-                data += c
-        assert ml.parse_response(data)[0] == 200
+            assert ml.parse_response(ml.read_to_end(s))[0] == 200
 
         # A client that never completes its request is cut (timeout 5 s).
         s = socket.create_connection((ml.LOOPBACK, mport), timeout=15)
@@ -115,6 +109,14 @@ def main():
         assert "--metrics-listen" in r.stderr and "in use" in r.stderr, r.stderr
         rc = proxy.stop()
         assert rc == 0, rc
+
+        # Bad values of the new flags: exit status 2, a message naming the flag.
+        for flag, val in (("--metrics-listen", "nope"), ("--metrics-listen", "127.0.0.1:0"),
+                          ("--statsd-self", "1.2.3.4"), ("--statsd-self-interval", "10ms"),
+                          ("--statsd-self-interval", "soon"), ("--statsd-self-prefix", "a|b"),
+                          ("--statsd-self-prefix", "x" * 64)):
+            r = subprocess.run([binary, "--target", sink.addr, flag, val], capture_output=True, text=True, timeout=20)
+            assert r.returncode == 2 and flag in r.stderr, (flag, val, r.returncode, r.stderr)
 
         # IPv6 loopback, where the host has it.
         try:
