@@ -20,7 +20,7 @@ PREFIX = "selftest.udp_proxy."
 LINE = re.compile(r"^([A-Za-z0-9_.\-]+):(\d+)\|(c|g)(?:\|#([^|\s]+))?$")
 COUNTERS = {"received_datagrams", "received_bytes", "oversize_datagrams", "no_buffer_datagrams", "receive_errors",
             "kernel_receive_drops", "sent_datagrams", "sent_bytes", "dropped_datagrams"}
-GAUGES = {"source_bound", "queue_depth_datagrams", "queue_capacity_datagrams", "writer_up"}
+GAUGES = {"source_bound", "queue_depth", "queue_capacity", "writer_up"}
 
 
 def main():
@@ -55,8 +55,8 @@ def main():
                 assert name.startswith(PREFIX), line
                 base = name[len(PREFIX):]
                 assert base in (COUNTERS if kind == "c" else GAUGES), "unknown or mistyped metric %r" % line
-                if base in ("sent_datagrams", "sent_bytes", "dropped_datagrams", "queue_depth_datagrams",
-                            "queue_capacity_datagrams", "writer_up"):
+                if base in ("sent_datagrams", "sent_bytes", "dropped_datagrams", "queue_depth",
+                            "queue_capacity", "writer_up"):
                     assert tags.startswith("target:"), "no target tag: %r" % line
                 for t in tags.split(",") if tags else []:
                     assert re.match(r"^[a-z_]+:[^,]+$", t), "bad tag %r in %r" % (t, line)
@@ -78,8 +78,8 @@ def main():
             assert sums[("sent_bytes", tag)] == f["bytes"] == int(per[t]["sent_bytes"]), t
             for r in ("queue_full", "send_error", "shutdown"):
                 assert sums[("dropped_datagrams", tag + ",reason:" + r)] == int(per[t]["dropped_" + r]) == 0
-            assert gauges[("queue_capacity_datagrams", tag)] == 8192
-            assert gauges[("queue_depth_datagrams", tag)] == 0
+            assert gauges[("queue_capacity", tag)] == 8192
+            assert gauges[("queue_depth", tag)] == 0
             assert gauges[("writer_up", tag)] == 0  # the last report comes after the writers stopped
         assert gauges[("source_bound", "")] == 0
         print("selfstats test: counter sums match the final totals (%d received, %d per target): ok" % (N, N))

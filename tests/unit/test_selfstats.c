@@ -81,8 +81,8 @@ static void test_deltas_gauges_tags(void **state)
     assert_true(has_line(&l, "udp_proxy.sent_datagrams:160|c|#target:a_b_c_d_e"));
     assert_true(has_line(&l, "udp_proxy.dropped_datagrams:50|c|#target:a_b_c_d_e,reason:queue_full"));
     assert_true(has_line(&l, "udp_proxy.dropped_datagrams:0|c|#target:127.0.0.1:8126,reason:shutdown"));
-    assert_true(has_line(&l, "udp_proxy.queue_depth_datagrams:3|g|#target:127.0.0.1:8126"));
-    assert_true(has_line(&l, "udp_proxy.queue_capacity_datagrams:8192|g|#target:127.0.0.1:8126"));
+    assert_true(has_line(&l, "udp_proxy.queue_depth:3|g|#target:127.0.0.1:8126"));
+    assert_true(has_line(&l, "udp_proxy.queue_capacity:8192|g|#target:127.0.0.1:8126"));
     assert_true(has_line(&l, "udp_proxy.writer_up:0|g|#target:a_b_c_d_e"));
     /* one line per value: 6 process-wide + 1 reader + 8 per target */
     assert_int_equal(l.count, 5 + 1 + 1 + 2 * 8);
