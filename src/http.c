@@ -160,11 +160,13 @@ static void conn_parse(struct up_http_server *s, struct conn *c, uint64_t now)
 static void conn_read(struct up_http_server *s, struct conn *c, uint64_t now)
 {
     if (c->state == C_LINGER) {
-        char sink[1024];
-        int n;
-        while ((n = up_tcp_recv(c->sock, sink, sizeof(sink))) > 0)
+        /* Discard what the client still sends, a bounded amount per wake-up
+         * so a client that streams cannot hold the thread. */
+        char sink[4096];
+        int n = 0;
+        for (int i = 0; i < 16 && (n = up_tcp_recv(c->sock, sink, sizeof(sink))) > 0; i++)
             ;
-        if (n != UP_EAGAIN)
+        if (n <= 0 && n != UP_EAGAIN)
             conn_close(c); /* end of stream or error: done */
         return;
     }
@@ -305,7 +307,7 @@ static void *http_main(void *arg)
         }
         /* Accept after serving, so a new connection never evicts one whose
          * answer is ready in this round. */
-        if (which[0] == NULL && n > 0 && (ps[0].revents & (UP_POLL_IN | UP_POLL_ERR)))
+        if (n > 0 && which[0] == NULL && (ps[0].revents & (UP_POLL_IN | UP_POLL_ERR)))
             accept_some(s, now);
         for (size_t i = 0; i < s->cfg.max_conns; i++) {
             struct conn *c = &s->conns[i];
