@@ -9,13 +9,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "error.h"
 #include "http_parse.h"
+#include "page_edge.h"
 
 static int parse(const char *s, struct up_http_request *req)
 {
@@ -184,11 +183,9 @@ static void test_header_count(void **state)
 static void test_guard_page(void **state)
 {
     (void)state;
-    long page = sysconf(_SC_PAGESIZE);
-    char *map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    assert_true(map != MAP_FAILED);
-    assert_int_equal(mprotect(map + page, (size_t)page, PROT_NONE), 0);
-    char *end = map + page;
+    struct page_edge pe;
+    assert_int_equal(page_edge_open(&pe), 0);
+    char *end = pe.base + pe.page; /* the first unreadable byte */
     static const char *const cases[] = {
         "GET /metrics HTTP/1.1\r\nHost: a\r\nX: y\r\n\r\n",
         "\r\n\r\nGET / HTTP/1.0\r\n\r\n",
@@ -222,7 +219,7 @@ static void test_guard_page(void **state)
     assert_true(up_http_target_is(end - 8, 8, "/metrics"));
     memcpy(end - 7, "http://", 7);
     assert_false(up_http_target_is(end - 7, 7, "/metrics"));
-    munmap(map, (size_t)page * 2);
+    page_edge_close(&pe);
 }
 
 static void test_target_is(void **state)
