@@ -172,12 +172,21 @@ static void fan_out(struct up_reader *rd, size_t m)
         if (pushed)
             up_target_wake(tg);
         if (k + pushed < m) {
+            /* Queue full: the writer is behind (often just not scheduled).
+             * Try the socket directly, still without waiting; only what the
+             * socket will not take either is dropped. Order within this
+             * target may change then: UDP never promised it. */
+            size_t rest = m - k - pushed;
+            size_t sent = up_target_send(tg, rd->io, rd->sdg + k + pushed, rest, c, &rd->rl_send);
             for (size_t j = k + pushed; j < m; j++)
                 rd->unheld[j]++;
-            up_counter_add(&c->dropped_queue_full, m - k - pushed);
-            up_log_limited(&rd->rl_queue, UP_LOG_WARN,
-                           "target %s: queue full, dropped %zu datagrams (counted in dropped_queue_full)", tg->name,
-                           m - k - pushed);
+            if (sent < rest) {
+                up_counter_add(&c->dropped_queue_full, rest - sent);
+                up_log_limited(&rd->rl_queue, UP_LOG_WARN,
+                               "target %s: queue and socket buffer full, dropped %zu datagrams (counted in "
+                               "dropped_queue_full)",
+                               tg->name, rest - sent);
+            }
         }
     }
     for (size_t j = 0; j < m; j++) {
