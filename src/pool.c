@@ -25,15 +25,15 @@ int up_pool_init(struct up_pool *p, size_t count, size_t large_count, size_t lar
         up_pool_destroy(p);
         return UP_ENOMEM;
     }
-    /* Build the free list so that packet 0 is taken first. */
-    for (size_t i = count; i-- > 0;) {
+    for (size_t i = 0; i < count; i++) {
         struct up_packet *pkt = &p->packets[i];
         atomic_init(&pkt->refs, 0);
         pkt->data = p->slots + i * UP_SLOT_SIZE;
         pkt->pool = p;
-        pkt->next = p->free;
-        p->free = pkt;
     }
+    /* No free list yet: never-used packets are handed out in order only
+     * when no used one is free (see up_pool_get). */
+    p->fresh_next = 0;
     p->free_count = count;
     for (size_t i = p->large_count; i-- > 0;)
         p->large_free[p->large_top++] = p->large_mem + i * large_size;
@@ -53,12 +53,18 @@ struct up_packet *up_pool_get(struct up_pool *p)
 {
     struct up_packet *pkt = p->free;
     if (!pkt) {
-        /* Take everything the writers returned since last time. Acquire:
-         * pairs with the release in up_pool_return_chain, so their last
-         * reads of the bytes happen before we let the kernel overwrite them. */
+        /* Take everything the writers returned since last time before any
+         * never-used packet: reusing warm buffers keeps the resident memory
+         * at what is really in flight. Acquire: pairs with the release in
+         * up_pool_return_chain, so their last reads of the bytes happen
+         * before we let the kernel overwrite them. */
         pkt = atomic_exchange_explicit(&p->returned, NULL, memory_order_acquire);
-        if (!pkt)
-            return NULL;
+        if (!pkt) {
+            if (p->fresh_next == p->count)
+                return NULL;
+            p->free_count--;
+            return &p->packets[p->fresh_next++];
+        }
         /* Free their large buffers now, all of them: left on the packets
          * they would stay out of up_pool_get_large()'s reach until each
          * packet is taken again (a no_buffer drop meanwhile). */

@@ -42,7 +42,8 @@ struct up_pool {
     struct up_packet *free; /* private LIFO free list (hot buffers first) */
     uint8_t **large_free;   /* private stack of free large buffers */
     size_t large_top;       /* entries in large_free */
-    size_t free_count;      /* packets on the private list */
+    size_t free_count;      /* packets the owner can take now (private list + never used) */
+    size_t fresh_next;      /* packets[fresh_next..count) were never used */
     /* Any thread pushes, the owner takes all: see pool.c. */
     _Alignas(64) _Atomic(struct up_packet *) returned;
     /* Storage, fixed after up_pool_init. */
