@@ -75,7 +75,7 @@ int main(int argc, char **argv)
             }
         }
     }
-    up_ref_report("batched", received, sent, errors);
+    up_ref_report("batched", src, received, sent, errors);
     for (size_t t = 0; t < c.ntargets; t++)
         up_sock_close(out[t]);
     up_sock_close(src);

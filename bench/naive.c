@@ -57,7 +57,7 @@ int main(int argc, char **argv)
                 sent++;
         }
     }
-    up_ref_report("naive", received, sent, errors);
+    up_ref_report("naive", src, received, sent, errors);
     for (size_t t = 0; t < c.ntargets; t++)
         up_sock_close(out[t]);
     up_sock_close(src);

@@ -24,7 +24,8 @@ static void usage(FILE *out)
             "  --rcvbuf BYTES   source socket receive buffer, 4K..1G (default 4M)\n"
             "  --help, -h       show this help and exit\n"
             "\n"
-            "SIGINT/SIGTERM: print received=, sent= and send_errors= on standard error, exit 0.\n",
+            "SIGINT/SIGTERM: print received=, sent=, send_errors= and kernel_drops= on\n"
+            "standard error, exit 0.\n",
             usage_prog, usage_what, UP_REF_TARGETS_MAX);
 }
 
@@ -81,8 +82,11 @@ void up_ref_on_stop(void (*handler)(int))
     sigaction(SIGTERM, &sa, NULL);
 }
 
-void up_ref_report(const char *prog, uint64_t received, uint64_t sent, uint64_t send_errors)
+void up_ref_report(const char *prog, up_sock src, uint64_t received, uint64_t sent, uint64_t send_errors)
 {
-    fprintf(stderr, "%s: received=%llu sent=%llu send_errors=%llu\n", prog, (unsigned long long)received,
-            (unsigned long long)sent, (unsigned long long)send_errors);
+    uint64_t drops = 0;
+    up_sock_rx_drops(src, &drops);
+    fprintf(stderr, "%s: received=%llu sent=%llu send_errors=%llu kernel_drops=%llu\n", prog,
+            (unsigned long long)received, (unsigned long long)sent, (unsigned long long)send_errors,
+            (unsigned long long)drops);
 }

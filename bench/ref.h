@@ -32,7 +32,8 @@ int up_ref_open_source(const struct up_ref_config *c, up_sock *out);
 /* Call handler on SIGINT/SIGTERM, interrupting a blocked receive. */
 void up_ref_on_stop(void (*handler)(int));
 
-/* One key=value line on standard error at exit. */
-void up_ref_report(const char *prog, uint64_t received, uint64_t sent, uint64_t send_errors);
+/* One key=value line on standard error at exit, with the kernel's drops
+ * on the source socket (its receive buffer was full). */
+void up_ref_report(const char *prog, up_sock src, uint64_t received, uint64_t sent, uint64_t send_errors);
 
 #endif
