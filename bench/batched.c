@@ -7,7 +7,6 @@
  *
  * Not part of udp-proxy: built only for `make bench` (build/bench/batched).
  */
-#include <signal.h>
 #include <stdio.h>
 
 #include "addr.h"
@@ -18,14 +17,6 @@
 
 #define BATCH 64 /* the same batch size as udp-proxy (UP_BATCH) */
 #define DGRAM_MAX 65536
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 int main(int argc, char **argv)
 {
@@ -45,10 +36,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "batched: cannot open a socket to %s\n", c.targets[t].text);
             return 1;
         }
-    up_ref_on_stop(on_signal);
+    up_ref_on_stop();
 
     uint64_t received = 0, sent = 0, errors = 0;
-    while (!stop_requested) {
+    while (!up_ref_stopping()) {
         for (size_t i = 0; i < BATCH; i++) {
             UP_BUF_SET(dg[i].iov[0], bufs + i * DGRAM_MAX, DGRAM_MAX);
             dg[i].iovcnt = 1;

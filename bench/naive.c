@@ -9,7 +9,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,14 +17,6 @@
 #include "error.h"
 #include "platform.h"
 #include "ref.h"
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 int main(int argc, char **argv)
 {
@@ -42,10 +33,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "naive: cannot open a socket for %s\n", c.targets[t].text);
             return 1;
         }
-    up_ref_on_stop(on_signal);
+    up_ref_on_stop();
 
     uint64_t received = 0, sent = 0, errors = 0;
-    while (!stop_requested) {
+    while (!up_ref_stopping()) {
         ssize_t n = recvfrom(src, buf, sizeof(buf), 0, NULL, NULL);
         if (n < 0)
             continue; /* EINTR (a stop signal) or the idle timeout: look at the flag */

@@ -73,13 +73,26 @@ int up_ref_open_source(const struct up_ref_config *c, up_sock *out)
     return UP_OK;
 }
 
-void up_ref_on_stop(void (*handler)(int))
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+void up_ref_on_stop(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = handler; /* no SA_RESTART: a blocked receive returns */
+    sa.sa_handler = on_signal; /* no SA_RESTART: a blocked receive returns */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+}
+
+bool up_ref_stopping(void)
+{
+    return stop_requested != 0;
 }
 
 void up_ref_report(const char *prog, up_sock src, uint64_t received, uint64_t sent, uint64_t send_errors)

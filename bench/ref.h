@@ -6,6 +6,7 @@
 #ifndef UP_REF_H
 #define UP_REF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,8 +30,10 @@ void up_ref_parse(struct up_ref_config *c, const char *prog, const char *what, i
  * error code on failure. */
 int up_ref_open_source(const struct up_ref_config *c, up_sock *out);
 
-/* Call handler on SIGINT/SIGTERM, interrupting a blocked receive. */
-void up_ref_on_stop(void (*handler)(int));
+/* Catch SIGINT/SIGTERM: a blocked receive returns, up_ref_stopping()
+ * becomes true. */
+void up_ref_on_stop(void);
+bool up_ref_stopping(void);
 
 /* One key=value line on standard error at exit, with the kernel's drops
  * on the source socket (its receive buffer was full). */

@@ -47,6 +47,15 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 # less. BENCH_NICE=0 turns it off.
 NICE = int(os.environ.get("BENCH_NICE", "-10"))
 PROXIES = ["udp-proxy", "naive", "batched"]
+# Candidate builds of udp-proxy to run side by side with the others (same flags as udp-proxy):
+# BENCH_EXTRA="name=/path/to/udp-proxy,other=/path/...". For comparing a change to the data path.
+EXTRA = dict(kv.split("=", 1) for kv in os.environ.get("BENCH_EXTRA", "").split(",") if "=" in kv)
+PROXIES += list(EXTRA)
+# Overrides for experiments: BENCH_RATES="20000,40000" (plus no 'max' point), BENCH_REPS=N,
+# BENCH_MATRIX_ONLY=1 (no fault scenarios, no idle measurement).
+RATES = [int(r) for r in os.environ.get("BENCH_RATES", "").split(",") if r]
+REPS = int(os.environ.get("BENCH_REPS", REPS))
+MATRIX_ONLY = os.environ.get("BENCH_MATRIX_ONLY", "") not in ("", "0")
 
 children = []
 
@@ -102,15 +111,16 @@ def proxy_cmd(name, src, targets):
     tg = []
     for t in targets:
         tg += ["--target", t]
-    if name == "udp-proxy":
-        return [os.path.join(BUILD, "udp-proxy"), "--source", src, *tg, "--rcvbuf", RCVBUF]
+    if name == "udp-proxy" or name in EXTRA:
+        return [EXTRA.get(name, os.path.join(BUILD, "udp-proxy")), "--source", src, *tg, "--rcvbuf", RCVBUF]
     return [os.path.join(BUILD, "bench", name), "--source", src, *tg, "--rcvbuf", RCVBUF]
 
 
 def proxy_received(name, err):
     """Datagrams the proxy took from its socket, from its exit report, and its counters
     (udp-proxy: per target, as t1_<counter>, t2_<counter>)."""
-    lines = [ln for ln in err.splitlines() if ("final totals" in ln if name == "udp-proxy" else "received=" in ln)]
+    ours = name == "udp-proxy" or name in EXTRA
+    lines = [ln for ln in err.splitlines() if ("final totals" in ln if ours else "received=" in ln)]
     if not lines:
         return None, {}
     parts = lines[-1].split(" target=")
@@ -277,11 +287,14 @@ def main():
     if QUICK:
         rates = rates[::2]
     rates.append("max")
+    if RATES:
+        rates = RATES
 
     rows = []
     for rep in range(REPS):
         for rate in rates:
-            order = PROXIES[rep % 3:] + PROXIES[:rep % 3]
+            k = rep % len(PROXIES)
+            order = PROXIES[k:] + PROXIES[:k]
             for name in order:
                 row = run_one(name, rate, rep)
                 rows.append(row)
@@ -305,7 +318,7 @@ def main():
     fault_rate = hl["udp-proxy"] if isinstance(hl["udp-proxy"], int) else 10000
     fault_rate = max(10000, min(fault_rate, 80000))
     print("bench: fault scenarios at %d datagrams/s" % fault_rate, flush=True)
-    for rep in range(REPS):
+    for rep in range(0 if MATRIX_ONLY else REPS):
         for scenario in ("dead_target", "stopped_target"):
             for name in PROXIES:
                 row = run_one(name, fault_rate, rep, scenario)
@@ -313,7 +326,7 @@ def main():
                 print("  rep %d %-9s %-15s t1 %7.3f%%  t2 %s" % (rep, name, scenario, row["t1_pct"] or 0,
                                                                   row["t2_pct"]), flush=True)
 
-    idle_pct, idle_cpu_s, idle_wall = idle_cpu()
+    idle_pct, idle_cpu_s, idle_wall = idle_cpu() if not MATRIX_ONLY else (0.0, 0.0, 0.0)
     print("bench: udp-proxy idle CPU %.3f%% of one core (%.2f s over %.1f s)" % (idle_pct, idle_cpu_s, idle_wall))
     load1 = os.getloadavg()
 
