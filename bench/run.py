@@ -99,6 +99,18 @@ def proc_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def proc_ctxsw(pid):
+    """Context switches (voluntary + involuntary) of all the process's threads so far."""
+    n = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                n += sum(int(ln.split()[1]) for ln in f if "ctxt_switches" in ln)
+        except OSError:
+            pass
+    return n
+
+
 def proc_hwm_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for ln in f:
@@ -165,7 +177,7 @@ def run_one(name, rate, rep, scenario="matrix", ports=None):
     proxy = spawn(proxy_cmd(name, "127.0.0.1:%d" % src, ["127.0.0.1:%d" % p1, "127.0.0.1:%d" % p2]))
     wait_bound(src, proc=proxy)
     time.sleep(0.2)  # threads up
-    cpu0 = proc_cpu(proxy.pid)
+    cpu0, ctx0 = proc_cpu(proxy.pid), proc_ctxsw(proxy.pid)
     backlog0 = softnet_drops()
     lg = spawn(loadgen_cmd(src, count, rate, seed))
     if scenario == "stopped_target":
@@ -174,12 +186,12 @@ def run_one(name, rate, rep, scenario="matrix", ports=None):
     lg_out, lg_err = finish(lg, SECONDS * 3 + 15)
     if scenario == "stopped_target":
         sink1 = finish(sinks[0], SECONDS * 4 + 25)
-        cpu1 = proc_cpu(proxy.pid)
+        cpu1, ctx1 = proc_cpu(proxy.pid), proc_ctxsw(proxy.pid)
         os.kill(sinks[1].pid, signal.SIGCONT)
         results = [sink1, finish(sinks[1], SECONDS * 4 + 25)]
     else:
         results = [finish(s, SECONDS * 4 + 25) for s in sinks]
-        cpu1 = proc_cpu(proxy.pid)
+        cpu1, ctx1 = proc_cpu(proxy.pid), proc_ctxsw(proxy.pid)
     hwm = proc_hwm_kib(proxy.pid)
     proxy.send_signal(signal.SIGTERM)
     p_out, p_err = finish(proxy, 10)
@@ -193,6 +205,7 @@ def run_one(name, rate, rep, scenario="matrix", ports=None):
            "cpu_s": round(cpu1 - cpu0, 3),
            "vmhwm_kib": hwm, "proxy_exit": proxy.returncode}
     row["cpu_s_per_M"] = round((cpu1 - cpu0) / received * 1e6, 3) if received else ""
+    row["ctxsw_per_1k"] = round((ctx1 - ctx0) / received * 1e3, 1) if received else ""
     for i in (1, 2):
         k = last_kv(results[i - 1][0]) if i <= len(results) else {}
         uniq = int(k.get("unique", 0))
@@ -420,19 +433,20 @@ def write_report(rows, rates, hl, fault_rate, idle, lgmax, loads, elapsed):
     L.append("![delivered % against offered rate](delivered.png)\n")
     L.append("## Matrix (medians over repetitions; delivered % shows median and, in brackets, the worst run)\n")
     L.append("| offered rate | achieved | proxy | target 1 delivered % | target 2 delivered % | CPU s per million |"
-             " peak RSS MiB | lossless in all runs |")
-    L.append("|---|---:|---|---:|---:|---:|---:|---|")
+             " context switches per 1,000 | peak RSS MiB | lossless in all runs |")
+    L.append("|---|---:|---|---:|---:|---:|---:|---:|---|")
     for rate in rates:
         for name in PROXIES:
             rr = matrix(rows, name, rate)
             if not rr:
                 continue
             ach = med([x["loadgen_rate"] for x in rr])
-            L.append("| %s | %.0f/s | %s | %s (%s) | %s (%s) | %s | %.1f | %s |" % (
+            L.append("| %s | %.0f/s | %s | %s (%s) | %s (%s) | %s | %s | %.1f | %s |" % (
                 rate_label(rate, ach), ach, name,
                 fmt(med([x["t1_pct"] for x in rr]), "%.2f"), fmt(min(x["t1_pct"] or 0 for x in rr), "%.2f"),
                 fmt(med([x["t2_pct"] for x in rr]), "%.2f"), fmt(min(x["t2_pct"] or 0 for x in rr), "%.2f"),
-                fmt(med([x["cpu_s_per_M"] for x in rr]), "%.2f"), (med([x["vmhwm_kib"] for x in rr]) or 0) / 1024,
+                fmt(med([x["cpu_s_per_M"] for x in rr]), "%.2f"), fmt(med([x["ctxsw_per_1k"] for x in rr]), "%.0f"),
+                (med([x["vmhwm_kib"] for x in rr]) or 0) / 1024,
                 "yes" if all(lossless(x) for x in rr) else "no"))
     L.append("")
     L.append("## Fault scenarios at %d datagrams/s\n" % fault_rate)
