@@ -299,7 +299,8 @@ def main():
         r *= 2
     if QUICK:
         rates = rates[::2]
-    rates.append("max")
+    if not rates or LOADGEN_MAX > 1.25 * rates[-1]:
+        rates.append("max")  # one run as fast as the generator goes, when that is clearly above the last doubling
     if RATES:
         rates = RATES
 
@@ -478,29 +479,33 @@ def write_report(rows, rates, hl, fault_rate, idle, lgmax, loads, elapsed):
 
 def plot(rows, rates):
     dat = os.path.join(OUT, "delivered.dat")
+    tics = []
     with open(dat, "w") as f:
         f.write("rate " + " ".join(PROXIES) + "\n")
         for rate in rates:
-            xs = [x["loadgen_rate"] for x in rows if x["scenario"] == "matrix" and x["rate"] == rate]
-            x = rate if rate != "max" else med(xs)
+            x = rate if rate != "max" else LOADGEN_MAX  # offered: the generator's own maximum
+            tics.append('"%s" %s' % ("%gk" % (rate / 1000) if rate != "max" else "max (%.0fk)" % (x / 1000), x))
             vals = []
             for name in PROXIES:
                 v = med([worst_pct(r) for r in matrix(rows, name, rate)])
                 vals.append("NaN" if v is None else "%.3f" % v)
             f.write("%s %s\n" % (x, " ".join(vals)))
+    xs = [float(t.rsplit(" ", 1)[1]) for t in tics]
     script = """
 set terminal pngcairo size 960,600 font ",11"
 set output '%s'
-set title "Delivered to the worse of two targets vs offered rate (median of runs, loopback, 2 CPUs)"
-set xlabel "offered rate (datagrams/s)"
+set title "Delivered to the worse of two targets vs offered rate (median of %d runs, loopback, %d CPUs)"
+set xlabel "offered rate (datagrams/s); max: the load generator as fast as it can (its maximum alone)"
 set ylabel "delivered %% (worse target)"
 set logscale x 2
-set format x "%%.0s%%c"
+set xrange [%f:%f]
+set xtics (%s)
 set yrange [0:105]
 set grid
 set key bottom left box
 plot for [i=2:%d] '%s' using 1:i with linespoints lw 2 pt 7 title columnheader(i)
-""" % (os.path.join(OUT, "delivered.png"), len(PROXIES) + 1, dat)
+""" % (os.path.join(OUT, "delivered.png"), REPS, os.cpu_count(), min(xs) / 1.3, max(xs) * 1.3, ", ".join(tics),
+       len(PROXIES) + 1, dat)
     r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
     if r.returncode != 0:
         print("bench: gnuplot failed (install gnuplot-nox): %s" % r.stderr.strip(), file=sys.stderr)
