@@ -478,24 +478,30 @@ def write_report(rows, rates, hl, fault_rate, idle, lgmax, loads, elapsed):
 
 
 def plot(rows, rates):
+    """delivered.png: per proxy, the median delivered % to the worse target against the offered rate.
+    The 'max' point sits at the rate the generator achieved with that proxy running (median)."""
     dat = os.path.join(OUT, "delivered.dat")
     tics = []
     with open(dat, "w") as f:
-        f.write("rate " + " ".join(PROXIES) + "\n")
-        for rate in rates:
-            x = rate if rate != "max" else LOADGEN_MAX  # offered: the generator's own maximum
-            tics.append('"%s" %s' % ("%gk" % (rate / 1000) if rate != "max" else "max (%.0fk)" % (x / 1000), x))
-            vals = []
+        f.write(" ".join("x_%s %s" % (n, n) for n in PROXIES) + "\n")
+        for rate in [r for r in rates if r != "max"] + [r for r in rates if r == "max"]:
+            if rate != "max":
+                tics.append('"%gk" %s' % (rate / 1000, rate))
+            else:
+                f.write("\n\n")  # the max points: a second data block, drawn unconnected
+            cols = []
             for name in PROXIES:
-                v = med([worst_pct(r) for r in matrix(rows, name, rate)])
-                vals.append("NaN" if v is None else "%.3f" % v)
-            f.write("%s %s\n" % (x, " ".join(vals)))
-    xs = [float(t.rsplit(" ", 1)[1]) for t in tics]
+                rr = matrix(rows, name, rate)
+                v = med([worst_pct(r) for r in rr])
+                x = rate if rate != "max" else med([r["loadgen_rate"] for r in rr])
+                cols += ["NaN", "NaN"] if v is None or x is None else ["%s" % x, "%.3f" % v]
+            f.write(" ".join(cols) + "\n")
+    xs = [r for r in rates if r != "max"] + [x["loadgen_rate"] for x in rows if x["rate"] == "max"]
     script = """
 set terminal pngcairo size 960,600 font ",11"
 set output '%s'
 set title "Delivered to the worse of two targets vs offered rate (median of %d runs, loopback, %d CPUs)"
-set xlabel "offered rate (datagrams/s); max: the load generator as fast as it can (its maximum alone)"
+set xlabel "offered rate (datagrams/s); open circles: the load generator as fast as it could go beside each proxy"
 set ylabel "delivered %% (worse target)"
 set logscale x 2
 set xrange [%f:%f]
@@ -503,15 +509,35 @@ set xtics (%s)
 set yrange [0:105]
 set grid
 set key bottom left box
-plot for [i=2:%d] '%s' using 1:i with linespoints lw 2 pt 7 title columnheader(i)
+plot for [i=1:%d] '%s' index 0 using (column(2*i-1)):(column(2*i)) with linespoints lw 2 pt 7 lc i \
+         title columnheader(2*i), \
+     for [i=1:%d] '%s' index 1 using (column(2*i-1)):(column(2*i)) with points pt 6 ps 2 lw 2 lc i notitle
 """ % (os.path.join(OUT, "delivered.png"), REPS, os.cpu_count(), min(xs) / 1.3, max(xs) * 1.3, ", ".join(tics),
-       len(PROXIES) + 1, dat)
+       len(PROXIES), dat, len(PROXIES), dat)
     r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
     if r.returncode != 0:
         print("bench: gnuplot failed (install gnuplot-nox): %s" % r.stderr.strip(), file=sys.stderr)
 
 
+def replot():
+    """Redraw delivered.png from raw.csv (python3 bench/run.py --replot)."""
+    rows = []
+    with open(os.path.join(OUT, "raw.csv")) as f:
+        for r in csv.DictReader(f):
+            for k, v in r.items():
+                try:
+                    r[k] = int(v) if k == "rate" or v.isdigit() else float(v)
+                except ValueError:
+                    pass
+            rows.append(r)
+    rates = []
+    for r in rows:
+        if r["scenario"] == "matrix" and r["rate"] not in rates:
+            rates.append(r["rate"])
+    plot(rows, rates)
+
+
 LOADGEN_MAX = 0
 
 if __name__ == "__main__":
-    main()
+    replot() if sys.argv[1:] == ["--replot"] else main()
