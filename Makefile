@@ -71,6 +71,11 @@ run: deps-build
 	@echo "Watch a target receive it:         nc -klu 127.0.0.1 8126     (Ctrl+C here stops the proxy)"
 	./$(BUILD)/udp-proxy --source 127.0.0.1:8125 --target 127.0.0.1:8126 --target 127.0.0.1:8127 --stats-interval 10
 
+# The side-by-side benchmark (never part of `make test`): ~15 minutes, or
+# ~2 with BENCH_QUICK=1. Writes bench/results/ (RESULTS.md, raw.csv, delivered.png).
+bench: all
+	BUILD=$(BUILD) python3 bench/run.py
+
 format:
 	clang-format -i src/*.c src/*.h src/*/*.c tests/*/*.c tools/*.c bench/*.c 2>/dev/null || true
 
