@@ -29,7 +29,11 @@ void up_log_set_stderr(int on);
 /* Extra sink for each line (the Windows event log); NULL for none. */
 void up_log_set_hook(void (*hook)(int level, const char *line));
 
-#if defined(__GNUC__)
+#if defined(__MINGW32__)
+/* mingw: "printf" would mean the old msvcrt dialect (no %zu); the build uses
+ * mingw's C99 printf (__USE_MINGW_ANSI_STDIO, cmake/mingw-common.cmake). */
+#define UP_PRINTF(a, b) __attribute__((format(gnu_printf, a, b)))
+#elif defined(__GNUC__)
 #define UP_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define UP_PRINTF(a, b)

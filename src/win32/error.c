@@ -1,0 +1,54 @@
+/* win32/error.c - WSAGetLastError()/GetLastError() to the project-wide error set (see error.h). */
+#include "../error.h"
+#include "../platform.h"
+
+int up_error_from_sys(int e)
+{
+    switch (e) {
+    case 0: return UP_OK;
+    case WSAEWOULDBLOCK:
+    case WSAEINTR:
+    case WSA_IO_PENDING: return UP_EAGAIN;
+    case WSA_NOT_ENOUGH_MEMORY: /* = ERROR_NOT_ENOUGH_MEMORY */
+    case ERROR_OUTOFMEMORY: return UP_ENOMEM;
+    case WSAEINVAL:
+    case WSAEFAULT:
+    case ERROR_INVALID_PARAMETER:
+    case ERROR_INVALID_NAME:
+    case ERROR_FILE_NOT_FOUND:
+    case ERROR_PATH_NOT_FOUND: return UP_EINVAL;
+    case WSAEADDRINUSE: return UP_EADDRINUSE;
+    case WSAEACCES:
+    case ERROR_ACCESS_DENIED:
+    case ERROR_SHARING_VIOLATION: return UP_EACCES;
+    case WSAEADDRNOTAVAIL: return UP_EADDRNOTAVAIL;
+    /* A UDP socket reports an ICMP port unreachable as a "reset". */
+    case WSAECONNREFUSED:
+    case WSAECONNRESET: return UP_ECONNREFUSED;
+    case WSAEHOSTUNREACH:
+    case WSAEHOSTDOWN: return UP_EHOSTUNREACH;
+    case WSAENETUNREACH:
+    case WSAENETDOWN:
+    case WSAENETRESET: return UP_ENETUNREACH;
+    case WSAENOBUFS: return UP_ENOBUFS;
+    case WSAEMSGSIZE: return UP_EMSGSIZE;
+    case WSAHOST_NOT_FOUND:
+    case WSANO_DATA: return UP_ENOTFOUND;
+    case WSAEAFNOSUPPORT:
+    case WSAEPFNOSUPPORT:
+    case WSAEPROTONOSUPPORT: return UP_EAFNOSUPPORT;
+    case WSAENOTSOCK:
+    case WSAESHUTDOWN:
+    case WSAENOTCONN:
+    case ERROR_INVALID_HANDLE: return UP_ECLOSED;
+    case WSAETIMEDOUT:
+    case WAIT_TIMEOUT: return UP_ETIMEDOUT;
+    default: return UP_EIO;
+    }
+}
+
+int up_last_error(void)
+{
+    /* WSAGetLastError() is GetLastError(): one slot per thread for both. */
+    return up_error_from_sys((int)GetLastError());
+}
