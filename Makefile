@@ -76,6 +76,17 @@ run: deps-build
 bench: all
 	BUILD=$(BUILD) python3 bench/run.py
 
+# Windows executables, cross-compiled with mingw-w64 (cmake/mingw-*.cmake):
+# build/windows/udp-proxy-x64.exe and build/windows/udp-proxy-x86.exe.
+WINDOWS_FLAGS ?= -DCMAKE_BUILD_TYPE=Release -DUP_WERROR=ON
+windows:
+	$(CMAKE) -S . -B $(BUILD)/windows/x64 -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-x86_64.cmake $(WINDOWS_FLAGS)
+	$(CMAKE) --build $(BUILD)/windows/x64 -j $(JOBS)
+	cp $(BUILD)/windows/x64/udp-proxy.exe $(BUILD)/windows/udp-proxy-x64.exe
+	$(CMAKE) -S . -B $(BUILD)/windows/x86 -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-i686.cmake $(WINDOWS_FLAGS)
+	$(CMAKE) --build $(BUILD)/windows/x86 -j $(JOBS)
+	cp $(BUILD)/windows/x86/udp-proxy.exe $(BUILD)/windows/udp-proxy-x86.exe
+
 format:
 	clang-format -i src/*.c src/*.h src/*/*.c tests/*/*.c tools/*.c bench/*.c 2>/dev/null || true
 

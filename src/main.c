@@ -8,6 +8,7 @@
 #include "options.h"
 #include "platform.h"
 #include "run.h"
+#include "service.h"
 
 #ifndef UP_VERSION
 #define UP_VERSION "dev"
@@ -25,6 +26,8 @@ int main(int argc, char **argv)
     static struct up_options o; /* large: keep it off the stack */
     char err[600];
 
+    if (argc > 1 && strcmp(argv[1], "service") == 0)
+        return up_service_main(argc, argv); /* Windows service; elsewhere an error */
     up_options_defaults(&o);
     int action = up_options_parse(&o, argc, argv, 1, err, sizeof(err));
     if (action < 0) {
