@@ -4,9 +4,16 @@
 # What each package is for: see README.md, "Dependencies".
 set -e
 # `deps.sh build`: only what building and running the daemon needs.
+# `deps.sh windows`: the Windows cross build and its tests under Wine
+# (scripts/deps-windows.sh, which says what each package is for).
 BUILD_PKGS="build-essential cmake"
 TEST_PKGS="pkg-config libcmocka-dev clang clang-format python3 gnuplot-nox mandoc groff-base systemd strace prometheus libclang-rt-14-dev"
-if [ "${1:-}" = build ]; then PKGS="$BUILD_PKGS"; else PKGS="$BUILD_PKGS $TEST_PKGS"; fi
+WINDOWS_PKGS="gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 binutils-mingw-w64-x86-64 binutils-mingw-w64-i686 wine wine64"
+case "${1:-}" in
+build) PKGS="$BUILD_PKGS" ;;
+windows) PKGS="$WINDOWS_PKGS" ;;
+*) PKGS="$BUILD_PKGS $TEST_PKGS" ;;
+esac
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

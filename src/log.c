@@ -89,8 +89,10 @@ void up_logv(int level, const char *fmt, va_list ap)
         len = sizeof(line) - 2;
     line[len++] = '\n';
     line[len] = '\0';
-    if (atomic_load_explicit(&to_stderr, memory_order_relaxed))
+    if (atomic_load_explicit(&to_stderr, memory_order_relaxed)) {
         fwrite(line, 1, len, stderr); /* one call: stdio locks the stream */
+        fflush(stderr);               /* the Windows C runtime buffers stderr when it is a file or pipe */
+    }
     if (log_file) {
         fwrite(line, 1, len, log_file);
         fflush(log_file);

@@ -1,0 +1,521 @@
+#!/usr/bin/env python3
+"""wine_test.py - the Windows executables, built and run for real (CTest, tests/windows/CMakeLists.txt).
+
+One step per CTest entry:
+  build           make windows: build/windows/udp-proxy-x64.exe and -x86.exe (skips without mingw-w64)
+  pe              both executables: PE machine type, imports only system DLLs
+  prefix-setup    a private WINEPREFIX under the build dir: wineboot -i once, wineserver -p
+  console         the x64 console exe forwards Linux -> two Linux sinks byte for byte, drains on Ctrl+C
+  service         install, sc start, forwarding while RUNNING, sc query, service stop, uninstall
+  port-taken      a service whose source port is taken reports STOPPED with its exit code
+  prefix-cleanup  wineserver -k
+
+A step whose tools are missing exits 77 (CTest SKIP_RETURN_CODE) and says how to install them: a skip is
+never a pass. Every wait is bounded; traffic goes to 127.0.0.1 only.
+"""
+import argparse
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SKIP = 77
+WINE_HINT = "sudo apt-get install -y wine wine64   (or, as root: sh scripts/deps-windows.sh)"
+MINGW_HINT = "sudo apt-get install -y gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 binutils-mingw-w64   " \
+             "(or, as root: sh scripts/deps-windows.sh)"
+ALLOWED_DLLS = {"kernel32.dll", "advapi32.dll", "ws2_32.dll", "msvcrt.dll", "ucrtbase.dll"}
+
+
+def log(msg):
+    print("wine_test: " + msg, flush=True)
+
+
+def skip(msg):
+    log("SKIPPED: " + msg)
+    sys.exit(SKIP)
+
+
+def fail(msg):
+    log("FAILED: " + msg)
+    sys.exit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+class Ctx:
+    def __init__(self, args):
+        self.src = os.path.abspath(args.source_dir)
+        self.build = os.path.abspath(args.build_dir)
+        self.win = os.path.join(self.build, "windows")
+        self.x64 = os.path.join(self.win, "udp-proxy-x64.exe")
+        self.x86 = os.path.join(self.win, "udp-proxy-x86.exe")
+        self.linux_exe = args.linux_exe
+        self.prefix = os.path.join(self.win, "wineprefix")
+        self.env = dict(os.environ)
+        self.env.update({
+            "WINEPREFIX": self.prefix,
+            "WINEDEBUG": "-all",
+            "WINEARCH": "win64",
+            # No Mono/Gecko install dialogs, no window: a test never waits on a person.
+            "WINEDLLOVERRIDES": "mscoree,mshtml=",
+        })
+        self.env.pop("DISPLAY", None)
+        self.env.pop("WAYLAND_DISPLAY", None)
+
+    def run(self, cmd, timeout=60, check_rc=None):
+        """Run cmd (bounded); returns (rc, stdout+stderr). Output goes through a file, not a pipe: wine
+        may start wineserver, services.exe... that inherit it and outlive the command."""
+        with tempfile.TemporaryFile() as f:
+            try:
+                p = subprocess.run(cmd, env=self.env, stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT,
+                                   timeout=timeout)
+            except subprocess.TimeoutExpired:
+                fail("timed out after %d s: %s" % (timeout, " ".join(cmd)))
+            f.seek(0)
+            out = f.read().decode("utf-8", "replace")
+        if check_rc is not None and p.returncode != check_rc:
+            fail("%s exited %d, expected %d:\n%s" % (" ".join(cmd), p.returncode, check_rc, out))
+        return p.returncode, out
+
+    def wine(self, *args, timeout=60, check_rc=None):
+        return self.run(["wine"] + list(args), timeout=timeout, check_rc=check_rc)
+
+    def need_exe(self):
+        for exe in (self.x64, self.x86):
+            if not os.path.exists(exe):
+                if not shutil.which("x86_64-w64-mingw32-gcc"):
+                    skip("mingw-w64 is not installed, so the Windows executables are not built: " + MINGW_HINT)
+                fail("%s is missing: the windows_build test should have built it" % exe)
+
+    def need_wine(self):
+        self.need_exe()
+        for tool in ("wine", "wineserver", "wineboot"):
+            if not shutil.which(tool):
+                skip("Wine is not installed (no '%s'), so the Windows executables are not run: %s"
+                     % (tool, WINE_HINT))
+        if not os.path.isdir(os.path.join(self.prefix, "drive_c")):
+            fail("no Wine prefix at %s: the windows_wine_prefix test should have made it" % self.prefix)
+        # Keep the server (and so the SCM and its services) alive between wine commands.
+        self.run(["wineserver", "-p"], timeout=30)
+
+
+def dos_path(path):
+    """Z:\\ maps the Linux root."""
+    return "Z:" + path.replace("/", "\\")
+
+
+# ---- build and PE checks ---------------------------------------------------------------------------------
+
+
+def step_build(c):
+    for cc in ("x86_64-w64-mingw32-gcc", "i686-w64-mingw32-gcc", "x86_64-w64-mingw32-objdump"):
+        if not shutil.which(cc):
+            skip("mingw-w64 is not installed (no '%s'): %s" % (cc, MINGW_HINT))
+    t0 = time.time()
+    rc, out = c.run(["make", "-C", c.src, "--no-print-directory", "windows", "BUILD=" + c.build, "JOBS=2"],
+                    timeout=600)
+    if rc != 0:
+        fail("make windows failed:\n" + out[-6000:])
+    for exe in (c.x64, c.x86):
+        check(os.path.getsize(exe) > 0, exe + " was not produced")
+    log("built %s and %s in %.1f s" % (c.x64, c.x86, time.time() - t0))
+
+
+def pe_info(c, exe):
+    rc, out = c.run(["x86_64-w64-mingw32-objdump", "-p", exe], check_rc=0)
+    fmt = None
+    dlls = []
+    for line in out.splitlines():
+        if "file format" in line:
+            fmt = line.split("file format")[1].strip()
+        s = line.strip()
+        if s.startswith("DLL Name:"):
+            dlls.append(s.split(":", 1)[1].strip().lower())
+    return fmt, dlls, out
+
+
+def step_pe(c):
+    c.need_exe()
+    for exe, want_fmt, want_magic in ((c.x64, "pei-x86-64", "020b"), (c.x86, "pei-i386", "010b")):
+        fmt, dlls, out = pe_info(c, exe)
+        check(fmt == want_fmt, "%s: file format %s, expected %s" % (exe, fmt, want_fmt))
+        check(("Magic\t\t\t" + want_magic) in out, "%s: PE magic is not %s" % (exe, want_magic))
+        bad = [d for d in dlls if d not in ALLOWED_DLLS and not d.startswith("api-ms-win-crt-")]
+        check(not bad, "%s imports non-system DLLs %s (the runtime must be static)" % (exe, bad))
+        for d in ("kernel32.dll", "ws2_32.dll", "advapi32.dll"):
+            check(d in dlls, "%s does not import %s: imports %s" % (exe, d, dlls))
+        log("%s: %s, imports %s" % (os.path.basename(exe), fmt, ", ".join(sorted(dlls))))
+    if c.linux_exe:
+        p = subprocess.run([c.linux_exe, "service", "status"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=10)
+        err = p.stderr.decode()
+        check(p.returncode == 2 and "only available on Windows" in err,
+              "Linux 'udp-proxy service status': exit %d, %r" % (p.returncode, err))
+        log("Linux 'udp-proxy service status' exits 2: " + err.splitlines()[0])
+
+
+# ---- the Wine prefix -----------------------------------------------------------------------------------------
+
+
+def step_prefix_setup(c):
+    c.need_exe()
+    for tool in ("wine", "wineserver", "wineboot"):
+        if not shutil.which(tool):
+            skip("Wine is not installed (no '%s'): %s" % (tool, WINE_HINT))
+    c.run(["wineserver", "-k"], timeout=30)  # a server left from an earlier run of this prefix
+    shutil.rmtree(c.prefix, ignore_errors=True)
+    t0 = time.time()
+    c.run(["wineboot", "-i"], timeout=300, check_rc=0)
+    c.run(["wineserver", "-w"], timeout=120)
+    check(os.path.isdir(os.path.join(c.prefix, "drive_c")), "wineboot -i made no prefix at " + c.prefix)
+    c.run(["wineserver", "-p"], timeout=30)
+    log("Wine prefix %s ready in %.1f s" % (c.prefix, time.time() - t0))
+
+
+def step_prefix_cleanup(c):
+    if shutil.which("wineserver") and os.path.isdir(c.prefix):
+        c.run(["wineserver", "-k"], timeout=30)
+        log("wineserver -k: done")
+
+
+# ---- traffic -------------------------------------------------------------------------------------------------
+
+
+class Sink:
+    """A Linux UDP socket on 127.0.0.1 that records every datagram, in order."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:  # root (CI) may pass net.core.rmem_max
+            self.sock.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE
+        except OSError:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.got = []
+        self.lock = threading.Lock()
+        self.stop = False
+        self.t = threading.Thread(target=self.loop, daemon=True)
+        self.t.start()
+
+    def loop(self):
+        while not self.stop:
+            try:
+                d = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            with self.lock:
+                self.got.append(d)
+
+    def count(self):
+        with self.lock:
+            return len(self.got)
+
+    def close(self):
+        self.stop = True
+        self.t.join(5)
+        self.sock.close()
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def payloads(n, seed):
+    """Mostly DogStatsD-sized, some 0, 1, 1500 and 65,507 bytes; each one unique."""
+    rnd = random.Random(seed)
+    out = []
+    for i in range(n):
+        r = rnd.random()
+        if i in (3, n // 2):
+            size = 0
+        elif r < 0.01:
+            size = 1
+        elif r < 0.02:
+            size = 65507
+        elif r < 0.05:
+            size = 1500
+        else:
+            size = rnd.randint(40, 220)
+        head = b"m%d.%d:1|c|#seed:%d" % (i, size, seed)
+        body = (head + bytes(rnd.getrandbits(8) for _ in range(min(size, 64))) * (size // 64 + 1))[:size]
+        out.append(body)
+    return out
+
+
+def wait_for(cond, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if cond():
+            return
+        time.sleep(0.02)
+    fail("timed out after %.0f s waiting for %s" % (timeout, what))
+
+
+def send_checked(port, data, sinks, chunk=100, timeout=30):
+    """Send data to 127.0.0.1:port in chunks, each chunk only after every sink has all of the one before
+    (flow control: no loss from socket buffers, so every datagram must arrive)."""
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    base = [s.count() for s in sinks]
+    for i in range(0, len(data), chunk):
+        part = data[i:i + chunk]
+        for d in part:
+            tx.sendto(d, ("127.0.0.1", port))
+        want = i + len(part)
+        wait_for(lambda: all(s.count() - b >= want for s, b in zip(sinks, base)), timeout,
+                 "datagrams %d..%d at both sinks (have %s)" % (i, want, [s.count() - b for s, b in zip(sinks, base)]))
+    tx.close()
+
+
+def check_bytes(sinks, data, what):
+    for k, s in enumerate(sinks):
+        with s.lock:
+            got = list(s.got)
+        check(len(got) == len(data), "%s: sink %d got %d datagrams, sent %d" % (what, k, len(got), len(data)))
+        for i, (a, b) in enumerate(zip(got, data)):
+            check(a == b, "%s: sink %d datagram %d differs (%d bytes, sent %d)" % (what, k, i, len(a), len(b)))
+    log("%s: both sinks got all %d datagrams (%d bytes), byte for byte, in order"
+        % (what, len(data), sum(len(d) for d in data)))
+
+
+# ---- (1) the console executable --------------------------------------------------------------------------
+
+
+def step_console(c):
+    c.need_wine()
+    sinks = [Sink(), Sink()]
+    port = free_port()
+    cmd = ["wine", c.x64, "--source", "127.0.0.1:%d" % port, "--target", "127.0.0.1:%d" % sinks[0].port,
+           "--target", "127.0.0.1:%d" % sinks[1].port, "--stats-interval", "0", "--drain-timeout", "5"]
+    t0 = time.time()
+    outf = tempfile.TemporaryFile()  # a file, not a pipe: see Ctx.run
+    p = subprocess.Popen(cmd, env=c.env, stdin=subprocess.DEVNULL, stdout=outf, stderr=subprocess.STDOUT)
+    lines = []
+
+    def poll_lines():
+        outf.seek(0)
+        lines[:] = outf.read().decode("utf-8", "replace").splitlines()
+        return lines
+
+    try:
+        wait_for(lambda: any("listening on" in l for l in poll_lines()) or p.poll() is not None, 60,
+                 "the proxy to listen")
+        check(p.poll() is None, "the proxy exited at start:\n" + "\n".join(lines))
+        log("console proxy listening after %.1f s" % (time.time() - t0))
+        data = payloads(3000, 1)
+        send_checked(port, data, sinks)
+        # A last burst, then Ctrl+C at once: what the proxy has taken must still reach both sinks.
+        tail = payloads(200, 2)
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for d in tail:
+            tx.sendto(d, ("127.0.0.1", port))
+        tx.close()
+        time.sleep(0.05)
+        # Wine turns SIGINT for a console program into CTRL_C_EVENT for its console control handler:
+        # exactly what Ctrl+C in a Windows console delivers.
+        p.send_signal(signal.SIGINT)
+        try:
+            rc = p.wait(30)
+        except subprocess.TimeoutExpired:
+            fail("the proxy did not exit within 30 s of Ctrl+C:\n" + "\n".join(poll_lines()))
+        out = "\n".join(poll_lines())
+        check(rc == 0, "exit status %d after Ctrl+C, expected 0:\n%s" % (rc, out))
+        check("stopping: draining" in out, "no drain after Ctrl+C:\n" + out)
+        final = [l for l in lines if "final totals" in l]
+        check(final, "no final totals line:\n" + out)
+        total = len(data) + len(tail)
+        wait_for(lambda: all(s.count() >= total for s in sinks), 10, "the drained datagrams")
+        time.sleep(0.3)
+        check("received=%d " % total in final[0], "final totals do not count %d received: %s" % (total, final[0]))
+        check(final[0].count("sent=%d " % total) == 2, "final totals: not %d sent per target: %s"
+              % (total, final[0]))
+        check_bytes(sinks, data + tail, "console x64")
+        log("Ctrl+C: drained and exited 0; %s" % final[0].split("final totals:")[1].strip()[:160])
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(10)
+        outf.close()
+        for s in sinks:
+            s.close()
+
+
+# ---- (2) and (3) the service ---------------------------------------------------------------------------------
+
+
+def sc_state(c, name):
+    rc, out = c.wine("sc", "query", name, timeout=30)
+    fields = {}
+    for line in out.splitlines():
+        if ":" in line:
+            k, v = line.split(":", 1)
+            fields[k.strip()] = v.strip()
+    return rc, fields, out
+
+
+def wait_state(c, name, state, timeout):
+    deadline = time.time() + timeout
+    while True:
+        rc, f, out = sc_state(c, name)
+        if state in f.get("STATE", ""):
+            return f
+        if time.time() > deadline:
+            fail("service %s did not reach %s within %d s:\n%s" % (name, state, timeout, out))
+        time.sleep(0.3)
+
+
+def read_log(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def step_service(c):
+    c.need_wine()
+    name = "up-test-%d" % os.getpid()
+    logf = os.path.join(c.win, "service-%s.log" % name)
+    if os.path.exists(logf):
+        os.unlink(logf)
+    sinks = [Sink(), Sink()]
+    port = free_port()
+    run_flags = ["--source", "127.0.0.1:%d" % port, "--target", "127.0.0.1:%d" % sinks[0].port,
+                 "--target", "127.0.0.1:%d" % sinks[1].port, "--stats-interval", "1", "--log-file", dos_path(logf)]
+    installed = False
+    try:
+        # Bad run flags: refused before anything is installed.
+        rc, out = c.wine(c.x64, "service", "install", "--name", name, "--", "--target", "nowhere")
+        check(rc == 2 and "--target" in out, "install with a bad --target: exit %d, %r" % (rc, out))
+        rc, f, out = sc_state(c, name)
+        check("STATE" not in f, "a service was installed despite bad run flags:\n" + out)
+
+        t0 = time.time()
+        rc, out = c.wine(c.x64, "service", "install", "--name", name, "--description", "udp-proxy test service",
+                         "--", *run_flags, check_rc=0)
+        installed = True
+        check("LocalService" in out and "service run --name %s --" % name in out, "install said:\n" + out)
+        log("installed: " + out.splitlines()[0])
+        rc, out = c.wine(c.x64, "service", "install", "--name", name, "--", *run_flags)
+        check(rc == 1 and "already installed" in out, "second install: exit %d, %r" % (rc, out))
+
+        c.wine("sc", "start", name, check_rc=0)  # exits 0 even if the service dies: check sc query instead
+        f = wait_state(c, name, "RUNNING", 30)
+        log("sc query: STATE %s after %.1f s" % (f["STATE"], time.time() - t0))
+        rc, out = c.wine(c.x64, "service", "status", "--name", name)
+        check(rc == 0 and "RUNNING" in out, "service status: exit %d, %r" % (rc, out))
+
+        data = payloads(2000, 3)
+        send_checked(port, data, sinks)
+        check_bytes(sinks, data, "service x64 while RUNNING")
+        rc, f, out = sc_state(c, name)
+        check("RUNNING" in f.get("STATE", ""), "sc query after forwarding:\n" + out)
+        wait_for(lambda: " stats " in read_log(logf) or "info  stats" in read_log(logf), 10,
+                 "a periodic stats line in the log file")
+
+        rc, out = c.wine(c.x64, "service", "stop", "--name", name, timeout=90)
+        check(rc == 0 and "STOPPED" in out, "service stop: exit %d, %r" % (rc, out))
+        f = wait_state(c, name, "STOPPED", 30)
+        check(f.get("WIN32_EXIT_CODE", "").startswith("0"), "stopped with an error: %s" % f)
+        text = read_log(logf)
+        check("stopping: draining" in text, "no drain in the log:\n" + text)
+        final = [l for l in text.splitlines() if "final totals" in l]
+        check(final and "received=%d " % len(data) in final[-1] and final[-1].count("sent=%d " % len(data)) == 2,
+              "final totals in the log do not match %d datagrams:\n%s" % (len(data), text))
+        check("service '%s' stopped" % name in text, "no 'stopped' line in the log:\n" + text)
+        log("service stop: drained, STOPPED, exit code 0; log has the stats and final totals lines")
+
+        rc, out = c.wine(c.x64, "service", "uninstall", "--name", name, timeout=90)
+        check(rc == 0 and "removed" in out, "uninstall: exit %d, %r" % (rc, out))
+        installed = False
+        rc, f, out = sc_state(c, name)
+        check(rc != 0 and "STATE" not in f, "sc query still finds the service:\n" + out)
+        rc, out = c.wine(c.x64, "service", "status", "--name", name)
+        check(rc == 1 and "no service named" in out, "status after uninstall: exit %d, %r" % (rc, out))
+        rc, out = c.wine(c.x64, "service", "uninstall", "--name", name)
+        check(rc == 1 and "no service named" in out, "second uninstall: exit %d, %r" % (rc, out))
+        log("uninstalled: sc query no longer finds %s (%.1f s for the whole cycle)" % (name, time.time() - t0))
+    finally:
+        if installed:
+            c.wine(c.x64, "service", "uninstall", "--name", name, timeout=90)
+        for s in sinks:
+            s.close()
+
+
+def step_port_taken(c):
+    c.need_wine()
+    name = "up-busy-%d" % os.getpid()
+    logf = os.path.join(c.win, "service-%s.log" % name)
+    if os.path.exists(logf):
+        os.unlink(logf)
+    busy = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    busy.bind(("127.0.0.1", 0))
+    port = busy.getsockname()[1]
+    sink = Sink()
+    installed = False
+    try:
+        c.wine(c.x64, "service", "install", "--name", name, "--", "--source", "127.0.0.1:%d" % port,
+               "--target", "127.0.0.1:%d" % sink.port, "--log-file", dos_path(logf), check_rc=0)
+        installed = True
+        c.wine("sc", "start", name)
+        f = wait_state(c, name, "STOPPED", 30)
+        check(f.get("WIN32_EXIT_CODE", "").startswith("1066"),
+              "WIN32_EXIT_CODE %r, expected 1066 (ERROR_SERVICE_SPECIFIC_ERROR)" % f.get("WIN32_EXIT_CODE"))
+        check(f.get("SERVICE_EXIT_CODE", "").startswith("1 "), "SERVICE_EXIT_CODE %r, expected 1"
+              % f.get("SERVICE_EXIT_CODE"))
+        log("sc query: STATE %s, WIN32_EXIT_CODE %s, SERVICE_EXIT_CODE %s"
+            % (f["STATE"], f["WIN32_EXIT_CODE"], f["SERVICE_EXIT_CODE"]))
+        rc, out = c.wine(c.x64, "service", "status", "--name", name)
+        check(rc == 3 and "STOPPED" in out and "exit code 1" in out, "service status: exit %d, %r" % (rc, out))
+        rc, out = c.wine(c.x64, "service", "start", "--name", name)
+        check(rc == 1 and "did not start" in out, "service start on a taken port: exit %d, %r" % (rc, out))
+        text = read_log(logf)
+        check("address already in use" in text, "the log does not say why:\n" + text)
+        log("service start: exit 1, %r; the log says: %s" % (out.strip().splitlines()[0][:90],
+                                                             [l for l in text.splitlines() if "in use" in l][0]))
+    finally:
+        if installed:
+            c.wine(c.x64, "service", "uninstall", "--name", name, timeout=90)
+        busy.close()
+        sink.close()
+
+
+STEPS = {
+    "build": step_build,
+    "pe": step_pe,
+    "prefix-setup": step_prefix_setup,
+    "prefix-cleanup": step_prefix_cleanup,
+    "console": step_console,
+    "service": step_service,
+    "port-taken": step_port_taken,
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("step", choices=sorted(STEPS))
+    ap.add_argument("--source-dir", required=True)
+    ap.add_argument("--build-dir", required=True)
+    ap.add_argument("--linux-exe", default=None)
+    args = ap.parse_args()
+    t0 = time.time()
+    STEPS[args.step](Ctx(args))
+    log("%s: passed in %.1f s" % (args.step, time.time() - t0))
+
+
+if __name__ == "__main__":
+    main()
