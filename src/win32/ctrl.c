@@ -11,8 +11,9 @@
  * handler returns, so for those the handler keeps its thread waiting: the
  * process then ends when main() returns after the drain (or when Windows'
  * own deadline for console close, about 5 s, runs out).
- * CTRL_LOGOFF_EVENT is ignored: a service receives it whenever any user
- * logs off, and must keep running.
+ * CTRL_LOGOFF_EVENT is taken and ignored: a service receives it whenever
+ * any user logs off and must keep running (the default handler would end
+ * the process); a console program gets CTRL_CLOSE_EVENT then anyway.
  */
 #include "../error.h"
 #include "../platform.h"
@@ -29,7 +30,8 @@ static BOOL WINAPI on_console_event(DWORD type)
         SetEvent(stop_event);
         Sleep(INFINITE); /* see the top of this file */
         return TRUE;
-    default: return FALSE; /* CTRL_LOGOFF_EVENT and anything new */
+    case CTRL_LOGOFF_EVENT: return TRUE; /* see the top of this file */
+    default: return FALSE;
     }
 }
 

@@ -7,6 +7,7 @@
  * the whole queue without a blocking call at its end.
  */
 #include "../error.h"
+#include "../log.h"
 #include "../platform.h"
 
 #include <mstcpip.h> /* after winsock2.h (platform.h) */
@@ -43,8 +44,10 @@ int up_udp_open(int family, bool nonblocking, up_sock *out)
 int up_udp_bind(up_sock s, const struct sockaddr *sa, up_socklen len, bool reuseport, bool v6only)
 {
     DWORD v6 = v6only ? 1 : 0, off = 0, one = 1, got = 0;
-    if (reuseport)
-        return UP_EAFNOSUPPORT; /* no SO_REUSEPORT load spreading on Windows */
+    if (reuseport) {
+        up_log(UP_LOG_ERROR, "--readers above 1 needs SO_REUSEPORT, which Windows lacks: use --readers 1");
+        return UP_EAFNOSUPPORT;
+    }
     /* Nobody else may bind the same port later and steal datagrams
      * (SO_REUSEADDR on Windows would allow it). */
     setsockopt(s, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, (const char *)&one, sizeof(one));

@@ -572,6 +572,7 @@ static CRITICAL_SECTION status_lock; /* the control handler and service_main bot
 static SERVICE_STATUS cur_status;
 static unsigned drain_ms = UP_DEFAULT_DRAIN_MS;
 static HANDLE event_source;
+static HANDLE stop_ticker; /* timer that reports STOP_PENDING progress while draining */
 
 /* Report `state` to the SCM. exit_status != 0: failed, with that code. */
 static void report(DWORD state, int exit_status, DWORD wait_hint_ms)
@@ -591,6 +592,17 @@ static void report(DWORD state, int exit_status, DWORD wait_hint_ms)
     LeaveCriticalSection(&status_lock);
 }
 
+/* Each second while draining: STOP_PENDING again, next checkpoint. */
+static void CALLBACK stop_tick(void *ctx, BOOLEAN fired)
+{
+    (void)ctx;
+    (void)fired;
+    EnterCriticalSection(&status_lock); /* recursive: report() takes it again */
+    if (cur_status.dwCurrentState == SERVICE_STOP_PENDING)
+        report(SERVICE_STOP_PENDING, 0, 3000);
+    LeaveCriticalSection(&status_lock);
+}
+
 static DWORD WINAPI control_handler(DWORD control, DWORD type, void *data, void *ctx)
 {
     (void)type;
@@ -600,8 +612,11 @@ static DWORD WINAPI control_handler(DWORD control, DWORD type, void *data, void 
     case SERVICE_CONTROL_STOP:
     case SERVICE_CONTROL_SHUTDOWN:
         /* Readers stop (up to ~0.2 s), then the queues drain (up to
-         * --drain-timeout): hint that, plus a margin. */
+         * --drain-timeout): hint that, plus a margin, and tick the
+         * checkpoint each second until STOPPED. */
         report(SERVICE_STOP_PENDING, 0, drain_ms + 3000);
+        if (!stop_ticker)
+            CreateTimerQueueTimer(&stop_ticker, NULL, stop_tick, NULL, 1000, 1000, WT_EXECUTEDEFAULT);
         up_ctrl_request_stop();
         return NO_ERROR;
     case SERVICE_CONTROL_INTERROGATE:
@@ -694,6 +709,11 @@ static void WINAPI service_main(DWORD argc, LPSTR *argv)
         return;
     report(SERVICE_START_PENDING, 0, 10000);
     int status = run_service();
+    /* The handler set the ticker before the stop request that ended
+     * up_run(): visible here. Deleting waits for a running tick. */
+    if (stop_ticker)
+        DeleteTimerQueueTimer(NULL, stop_ticker, INVALID_HANDLE_VALUE);
+    stop_ticker = NULL;
     up_log_set_hook(NULL);
     up_log_set_file(NULL);
     if (event_source)

@@ -90,10 +90,8 @@ void up_sleep_ms(int ms)
 
 uint64_t up_now_ns(void)
 {
-    static LARGE_INTEGER freq; /* constant since boot; a racing first read stores the same value */
-    LARGE_INTEGER now;
-    if (freq.QuadPart == 0)
-        QueryPerformanceFrequency(&freq);
+    LARGE_INTEGER freq, now; /* the frequency is fixed at boot; reading it is cheap */
+    QueryPerformanceFrequency(&freq);
     QueryPerformanceCounter(&now);
     uint64_t f = (uint64_t)freq.QuadPart, c = (uint64_t)now.QuadPart;
     /* Split to keep c * 1e9 from overflowing. */
