@@ -1,5 +1,6 @@
 /*
- * win32/service.c - udp-proxy as a Windows service (see service.h).
+ * win32/service.c - the `udp-proxy service` subcommand: install and manage
+ * the Windows service (see service.h).
  *
  * Management verbs (install, uninstall, start, stop, status) talk to the
  * Service Control Manager (SCM) and exit. `install` validates the run flags
@@ -11,32 +12,17 @@
  * so only a process started by the SCM ever calls the service dispatcher;
  * a console run never waits on the SCM.
  *
- * Under the SCM (`service run`):
- *
- *   dispatcher thread (main)            service thread (service_main)
- *   StartServiceCtrlDispatcher  ----->  register control handler
- *                                       START_PENDING
- *                                       up_run(): bind, threads
- *                                       ready()  -> RUNNING
- *   control_handler(STOP/SHUTDOWN)
- *     STOP_PENDING + wait hint          ...
- *     up_ctrl_request_stop()  ------->  up_run() drains, returns
- *                                       STOPPED (+ exit code on failure)
- *
- * A start-up failure reports STOPPED with ERROR_SERVICE_SPECIFIC_ERROR and
- * the process exit status as the service-specific code (1 runtime, e.g. the
- * port is taken; 2 bad configuration). Log lines go to --log-file and to the
- * Application event log (source = the service name, registered at install).
+ * The service side (what `service run` does under the SCM) is in
+ * service_run.c.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "../error.h"
-#include "../log.h"
 #include "../options.h"
 #include "../platform.h"
-#include "../run.h"
 #include "../service.h"
+#include "service_run.h"
 
 #define DEFAULT_NAME "udp-proxy"
 #define DEFAULT_DISPLAY "UDP Proxy"
@@ -45,7 +31,6 @@
 #define NAME_MAX_LEN 256
 #define CMDLINE_MAX 32767 /* CreateProcess' limit */
 #define EVENTLOG_KEY "SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\"
-#define MSG_LINE 1 /* the one message of the table (messages.mc): "%1" */
 
 /* The subcommand's arguments. */
 struct svc_args {
@@ -289,14 +274,6 @@ static void describe_exit(const SERVICE_STATUS_PROCESS *st, char *buf, size_t si
         snprintf(buf, size, "exit code 0");
 }
 
-static SC_HANDLE open_service(const struct svc_args *a, DWORD scm_access, DWORD access, SC_HANDLE *scm)
-{
-    *scm = OpenSCManagerA(NULL, NULL, scm_access);
-    if (!*scm)
-        return NULL;
-    return OpenServiceA(*scm, a->name, access);
-}
-
 /* Stop and wait (up to a minute) for STOPPED. */
 static bool stop_and_wait(SC_HANDLE svc, SERVICE_STATUS_PROCESS *st)
 {
@@ -418,323 +395,97 @@ out:
     return status;
 }
 
-static int uninstall(const struct svc_args *a)
+static int uninstall(const struct svc_args *a, SC_HANDLE svc)
 {
-    SC_HANDLE scm, svc;
     SERVICE_STATUS_PROCESS st;
     char key[sizeof(EVENTLOG_KEY) + NAME_MAX_LEN];
-    int status = 1;
 
-    svc = open_service(a, SC_MANAGER_CONNECT, SERVICE_STOP | SERVICE_QUERY_STATUS | DELETE, &scm);
-    if (!svc) {
-        status = fail(a, scm ? "cannot open the service" : "cannot open the Service Control Manager");
-        goto out;
-    }
     if (query(svc, &st) && st.dwCurrentState != SERVICE_STOPPED) {
         printf("udp-proxy: stopping service '%s'...\n", a->name);
         if (!stop_and_wait(svc, &st) || st.dwCurrentState != SERVICE_STOPPED)
             fprintf(stderr, "udp-proxy: warning: service '%s' did not stop (%s); removing it anyway\n", a->name,
                     state_name(st.dwCurrentState));
     }
-    if (!DeleteService(svc)) {
-        status = fail(a, "cannot remove the service");
-        goto out;
-    }
+    if (!DeleteService(svc))
+        return fail(a, "cannot remove the service");
     snprintf(key, sizeof(key), "%s%s", EVENTLOG_KEY, a->name);
     RegDeleteKeyA(HKEY_LOCAL_MACHINE, key);
     printf("udp-proxy: removed service '%s'\n", a->name);
-    status = 0;
-out:
-    if (svc)
-        CloseServiceHandle(svc);
-    if (scm)
-        CloseServiceHandle(scm);
-    return status;
+    return 0;
 }
 
 /* ---- start / stop / status -------------------------------------------------- */
 
-static int start(const struct svc_args *a)
+static int start(const struct svc_args *a, SC_HANDLE svc)
 {
-    SC_HANDLE scm, svc;
     SERVICE_STATUS_PROCESS st;
     char why[400];
-    int status = 1;
 
-    svc = open_service(a, SC_MANAGER_CONNECT, SERVICE_START | SERVICE_QUERY_STATUS, &scm);
-    if (!svc) {
-        status = fail(a, scm ? "cannot open the service" : "cannot open the Service Control Manager");
-        goto out;
-    }
-    if (!StartServiceA(svc, 0, NULL)) {
-        if (GetLastError() != ERROR_SERVICE_ALREADY_RUNNING) {
-            status = fail(a, "cannot start the service");
-            goto out;
-        }
-    }
+    if (!StartServiceA(svc, 0, NULL) && GetLastError() != ERROR_SERVICE_ALREADY_RUNNING)
+        return fail(a, "cannot start the service");
     /* START_PENDING lasts until the source socket is bound. */
-    if (!wait_while(svc, SERVICE_START_PENDING, 30000, &st)) {
-        status = fail(a, "cannot query the service");
-        goto out;
-    }
+    if (!wait_while(svc, SERVICE_START_PENDING, 30000, &st))
+        return fail(a, "cannot query the service");
     if (st.dwCurrentState == SERVICE_RUNNING) {
         printf("udp-proxy: service '%s' is RUNNING (pid %lu)\n", a->name, (unsigned long)st.dwProcessId);
-        status = 0;
-    } else {
-        describe_exit(&st, why, sizeof(why));
-        fprintf(stderr,
-                "udp-proxy: service start: service '%s' did not start: %s, %s; its log (--log-file, or the "
-                "Application event log, source '%s') says why\n",
-                a->name, state_name(st.dwCurrentState), why, a->name);
-    }
-out:
-    if (svc)
-        CloseServiceHandle(svc);
-    if (scm)
-        CloseServiceHandle(scm);
-    return status;
-}
-
-static int stop(const struct svc_args *a)
-{
-    SC_HANDLE scm, svc;
-    SERVICE_STATUS_PROCESS st;
-    char why[400];
-    int status = 1;
-
-    svc = open_service(a, SC_MANAGER_CONNECT, SERVICE_STOP | SERVICE_QUERY_STATUS, &scm);
-    if (!svc) {
-        status = fail(a, scm ? "cannot open the service" : "cannot open the Service Control Manager");
-        goto out;
-    }
-    if (query(svc, &st) && st.dwCurrentState == SERVICE_STOPPED) {
-        printf("udp-proxy: service '%s' is not running\n", a->name);
-        status = 0;
-        goto out;
-    }
-    if (!stop_and_wait(svc, &st)) {
-        status = fail(a, "cannot stop the service");
-        goto out;
+        return 0;
     }
     describe_exit(&st, why, sizeof(why));
-    if (st.dwCurrentState == SERVICE_STOPPED) {
-        printf("udp-proxy: service '%s' is STOPPED (%s)\n", a->name, why);
-        status = 0;
-    } else {
-        fprintf(stderr, "udp-proxy: service stop: service '%s' is still %s\n", a->name, state_name(st.dwCurrentState));
-    }
-out:
-    if (svc)
-        CloseServiceHandle(svc);
-    if (scm)
-        CloseServiceHandle(scm);
-    return status;
+    fprintf(stderr,
+            "udp-proxy: service start: service '%s' did not start: %s, %s; its log (--log-file, or the "
+            "Application event log, source '%s') says why\n",
+            a->name, state_name(st.dwCurrentState), why, a->name);
+    return 1;
 }
 
-static int status_of(const struct svc_args *a)
+static int stop(const struct svc_args *a, SC_HANDLE svc)
 {
-    SC_HANDLE scm, svc;
     SERVICE_STATUS_PROCESS st;
     char why[400];
-    int status = 1;
 
-    svc = open_service(a, SC_MANAGER_CONNECT, SERVICE_QUERY_STATUS, &scm);
-    if (!svc) {
-        status = fail(a, scm ? "cannot open the service" : "cannot open the Service Control Manager");
-        goto out;
+    if (query(svc, &st) && st.dwCurrentState == SERVICE_STOPPED) {
+        printf("udp-proxy: service '%s' is not running\n", a->name);
+        return 0;
     }
-    if (!query(svc, &st)) {
-        status = fail(a, "cannot query the service");
-        goto out;
-    }
-    if (st.dwCurrentState == SERVICE_RUNNING) {
-        printf("service '%s': RUNNING (pid %lu)\n", a->name, (unsigned long)st.dwProcessId);
-        status = 0;
-    } else {
-        describe_exit(&st, why, sizeof(why));
-        printf("service '%s': %s (%s)\n", a->name, state_name(st.dwCurrentState), why);
-        status = 3;
-    }
-out:
-    if (svc)
-        CloseServiceHandle(svc);
-    if (scm)
-        CloseServiceHandle(scm);
-    return status;
-}
-
-/* ---- running under the SCM -------------------------------------------------- */
-
-/* Set by `service run` before the dispatcher starts. */
-static struct svc_args run_args;
-static SERVICE_STATUS_HANDLE status_handle;
-static CRITICAL_SECTION status_lock; /* the control handler and service_main both report */
-static SERVICE_STATUS cur_status;
-static unsigned drain_ms = UP_DEFAULT_DRAIN_MS;
-static HANDLE event_source;
-static HANDLE stop_ticker; /* timer that reports STOP_PENDING progress while draining */
-
-/* Report `state` to the SCM. exit_status != 0: failed, with that code. */
-static void report(DWORD state, int exit_status, DWORD wait_hint_ms)
-{
-    EnterCriticalSection(&status_lock);
-    cur_status.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
-    cur_status.dwCurrentState = state;
-    cur_status.dwControlsAccepted = state == SERVICE_RUNNING ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN : 0;
-    cur_status.dwWin32ExitCode = exit_status ? ERROR_SERVICE_SPECIFIC_ERROR : NO_ERROR;
-    cur_status.dwServiceSpecificExitCode = (DWORD)exit_status;
-    cur_status.dwWaitHint = wait_hint_ms;
-    if (state == SERVICE_START_PENDING || state == SERVICE_STOP_PENDING)
-        cur_status.dwCheckPoint++;
-    else
-        cur_status.dwCheckPoint = 0;
-    SetServiceStatus(status_handle, &cur_status);
-    LeaveCriticalSection(&status_lock);
-}
-
-/* Each second while draining: STOP_PENDING again, next checkpoint. */
-static void CALLBACK stop_tick(void *ctx, BOOLEAN fired)
-{
-    (void)ctx;
-    (void)fired;
-    EnterCriticalSection(&status_lock); /* recursive: report() takes it again */
-    if (cur_status.dwCurrentState == SERVICE_STOP_PENDING)
-        report(SERVICE_STOP_PENDING, 0, 3000);
-    LeaveCriticalSection(&status_lock);
-}
-
-static DWORD WINAPI control_handler(DWORD control, DWORD type, void *data, void *ctx)
-{
-    (void)type;
-    (void)data;
-    (void)ctx;
-    switch (control) {
-    case SERVICE_CONTROL_STOP:
-    case SERVICE_CONTROL_SHUTDOWN:
-        /* Readers stop (up to ~0.2 s), then the queues drain (up to
-         * --drain-timeout): hint that, plus a margin, and tick the
-         * checkpoint each second until STOPPED. */
-        report(SERVICE_STOP_PENDING, 0, drain_ms + 3000);
-        if (!stop_ticker)
-            CreateTimerQueueTimer(&stop_ticker, NULL, stop_tick, NULL, 1000, 1000, WT_EXECUTEDEFAULT);
-        up_ctrl_request_stop();
-        return NO_ERROR;
-    case SERVICE_CONTROL_INTERROGATE:
-        EnterCriticalSection(&status_lock);
-        SetServiceStatus(status_handle, &cur_status);
-        LeaveCriticalSection(&status_lock);
-        return NO_ERROR;
-    default: return ERROR_CALL_NOT_IMPLEMENTED;
-    }
-}
-
-/* up_log hook: each line also goes to the Application event log. */
-static void event_log_line(int level, const char *line)
-{
-    char msg[1024];
-    if (!event_source || level < UP_LOG_INFO)
-        return;
-    size_t n = strlen(line);
-    while (n > 0 && line[n - 1] == '\n')
-        n--;
-    if (n >= sizeof(msg))
-        n = sizeof(msg) - 1;
-    memcpy(msg, line, n);
-    msg[n] = '\0';
-    const char *strings[1] = {msg};
-    WORD type = level >= UP_LOG_ERROR  ? EVENTLOG_ERROR_TYPE
-                : level == UP_LOG_WARN ? EVENTLOG_WARNING_TYPE
-                                       : EVENTLOG_INFORMATION_TYPE;
-    ReportEventA(event_source, type, 0, MSG_LINE, NULL, 1, 0, strings, NULL);
-}
-
-static void on_ready(void *ctx)
-{
-    (void)ctx;
-    report(SERVICE_RUNNING, 0, 0);
-    up_log(UP_LOG_INFO, "service '%s' is running", run_args.name);
-}
-
-/* Parse, set up logging, run until stopped. Returns the exit status. */
-static int run_service(void)
-{
-    static struct up_options o;
-    char err[600];
-
-    event_source = RegisterEventSourceA(NULL, run_args.name);
-    up_log_set_stderr(0); /* no console */
-    up_log_set_hook(event_log_line);
-    up_options_defaults(&o);
-    int action = up_options_parse(&o, run_args.run_argc, run_args.run_argv, 0, err, sizeof(err));
-    if (action != UP_OPTIONS_RUN) {
-        up_log(UP_LOG_FATAL, "service '%s': bad run flags: %s", run_args.name, action < 0 ? err : "--help/--version");
-        return 2;
-    }
-    up_log_set_level(o.log_level);
-    drain_ms = o.drain_ms;
-    if (o.log_file[0]) {
-        int r = up_log_set_file(o.log_file);
-        if (r != UP_OK) {
-            up_log(UP_LOG_FATAL, "service '%s': --log-file: cannot open '%s': %s", run_args.name, o.log_file,
-                   up_strerror(r));
-            return 2;
-        }
-    }
-    if (up_net_init() != UP_OK) {
-        up_log(UP_LOG_FATAL, "service '%s': cannot initialise Winsock", run_args.name);
+    if (!stop_and_wait(svc, &st))
+        return fail(a, "cannot stop the service");
+    if (st.dwCurrentState != SERVICE_STOPPED) {
+        fprintf(stderr, "udp-proxy: service stop: service '%s' is still %s\n", a->name, state_name(st.dwCurrentState));
         return 1;
     }
-    if (up_options_resolve(&o, err, sizeof(err)) != UP_OK) {
-        up_log(UP_LOG_FATAL, "service '%s': %s", run_args.name, err);
-        return 2;
-    }
-    up_log(UP_LOG_INFO, "service '%s' starting", run_args.name);
-    int status = up_run(&o, on_ready, NULL);
-    if (status == 0)
-        up_log(UP_LOG_INFO, "service '%s' stopped", run_args.name);
-    else
-        up_log(UP_LOG_ERROR, "service '%s' failed (service-specific exit code %d)", run_args.name, status);
-    return status;
+    describe_exit(&st, why, sizeof(why));
+    printf("udp-proxy: service '%s' is STOPPED (%s)\n", a->name, why);
+    return 0;
 }
 
-static void WINAPI service_main(DWORD argc, LPSTR *argv)
+static int status_of(const struct svc_args *a, SC_HANDLE svc)
 {
-    (void)argc;
-    (void)argv;
-    /* Before the handler exists, so no stop request can be lost. */
-    if (up_ctrl_init() != UP_OK)
-        return;
-    status_handle = RegisterServiceCtrlHandlerExA(run_args.name, control_handler, NULL);
-    if (!status_handle)
-        return;
-    report(SERVICE_START_PENDING, 0, 10000);
-    int status = run_service();
-    /* The handler set the ticker before the stop request that ended
-     * up_run(): visible here. Deleting waits for a running tick. */
-    if (stop_ticker)
-        DeleteTimerQueueTimer(NULL, stop_ticker, INVALID_HANDLE_VALUE);
-    stop_ticker = NULL;
-    up_log_set_hook(NULL);
-    up_log_set_file(NULL);
-    if (event_source)
-        DeregisterEventSource(event_source);
-    event_source = NULL;
-    report(SERVICE_STOPPED, status, 0);
-}
+    SERVICE_STATUS_PROCESS st;
+    char why[400];
 
-static int run_dispatcher(const struct svc_args *a)
-{
-    run_args = *a;
-    InitializeCriticalSection(&status_lock);
-    SERVICE_TABLE_ENTRYA table[] = {{(char *)a->name, service_main}, {NULL, NULL}};
-    if (StartServiceCtrlDispatcherA(table))
+    if (!query(svc, &st))
+        return fail(a, "cannot query the service");
+    if (st.dwCurrentState == SERVICE_RUNNING) {
+        printf("service '%s': RUNNING (pid %lu)\n", a->name, (unsigned long)st.dwProcessId);
         return 0;
-    if (GetLastError() == ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
-        fprintf(stderr, "udp-proxy: 'service run' is what the Service Control Manager starts; in a console, run\n"
-                        "udp-proxy with the run flags alone (udp-proxy --target ...)\n");
-        return 2;
     }
-    return fail(a, "cannot connect to the Service Control Manager");
+    describe_exit(&st, why, sizeof(why));
+    printf("service '%s': %s (%s)\n", a->name, state_name(st.dwCurrentState), why);
+    return 3;
+}
+
+/* Open the installed service a->name with `access`, run verb on it, close. */
+static int on_service(const struct svc_args *a, DWORD access, int (*verb)(const struct svc_args *, SC_HANDLE))
+{
+    SC_HANDLE scm = OpenSCManagerA(NULL, NULL, SC_MANAGER_CONNECT);
+    if (!scm)
+        return fail(a, "cannot open the Service Control Manager");
+    SC_HANDLE svc = OpenServiceA(scm, a->name, access);
+    int status = svc ? verb(a, svc) : fail(a, "cannot open the service");
+    if (svc)
+        CloseServiceHandle(svc);
+    CloseServiceHandle(scm);
+    return status;
 }
 
 int up_service_main(int argc, char **argv)
@@ -746,12 +497,12 @@ int up_service_main(int argc, char **argv)
     if (strcmp(a.verb, "install") == 0)
         return install(&a);
     if (strcmp(a.verb, "uninstall") == 0)
-        return uninstall(&a);
+        return on_service(&a, SERVICE_STOP | SERVICE_QUERY_STATUS | DELETE, uninstall);
     if (strcmp(a.verb, "start") == 0)
-        return start(&a);
+        return on_service(&a, SERVICE_START | SERVICE_QUERY_STATUS, start);
     if (strcmp(a.verb, "stop") == 0)
-        return stop(&a);
+        return on_service(&a, SERVICE_STOP | SERVICE_QUERY_STATUS, stop);
     if (strcmp(a.verb, "status") == 0)
-        return status_of(&a);
-    return run_dispatcher(&a);
+        return on_service(&a, SERVICE_QUERY_STATUS, status_of);
+    return up_service_run(a.name, a.run_argc, a.run_argv);
 }

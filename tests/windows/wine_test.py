@@ -386,12 +386,18 @@ def read_log(path):
         return ""
 
 
-def step_service(c):
-    c.need_wine()
-    name = "up-test-%d" % os.getpid()
+def service_names(c, prefix):
+    """A service name of its own for this run, and a fresh log file path for it."""
+    name = "%s-%d" % (prefix, os.getpid())
     logf = os.path.join(c.win, "service-%s.log" % name)
     if os.path.exists(logf):
         os.unlink(logf)
+    return name, logf
+
+
+def step_service(c):
+    c.need_wine()
+    name, logf = service_names(c, "up-test")
     sinks = [Sink(), Sink()]
     port = free_port()
     # --buffer 3000: a datagram takes both buffers (2,048-byte slot + continuation) or is oversize.
@@ -469,10 +475,7 @@ def step_service(c):
 
 def step_port_taken(c):
     c.need_wine()
-    name = "up-busy-%d" % os.getpid()
-    logf = os.path.join(c.win, "service-%s.log" % name)
-    if os.path.exists(logf):
-        os.unlink(logf)
+    name, logf = service_names(c, "up-busy")
     busy = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     busy.bind(("127.0.0.1", 0))
     port = busy.getsockname()[1]
