@@ -29,6 +29,8 @@ SKIP = 77
 WINE_HINT = "sudo apt-get install -y wine wine64   (or, as root: sh scripts/deps-windows.sh)"
 MINGW_HINT = "sudo apt-get install -y gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 binutils-mingw-w64   " \
              "(or, as root: sh scripts/deps-windows.sh)"
+SERVICES_KEY = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\"
+EVENTLOG_KEY = SERVICES_KEY + "EventLog\\Application\\"
 ALLOWED_DLLS = {"kernel32.dll", "advapi32.dll", "ws2_32.dll", "msvcrt.dll", "ucrtbase.dll"}
 
 
@@ -420,6 +422,15 @@ def step_service(c):
         log("installed: " + out.splitlines()[0])
         rc, out = c.wine(c.x64, "service", "install", "--name", name, "--", *run_flags)
         check(rc == 1 and "already installed" in out, "second install: exit %d, %r" % (rc, out))
+        # What the SCM stores (Wine's sc has no qc): the marker command line, the account, automatic start,
+        # and the event log source.
+        rc, out = c.wine("reg", "query", SERVICES_KEY + name, check_rc=0)
+        check("service run --name %s -- --source 127.0.0.1:%d" % (name, port) in out, "ImagePath:\n" + out)
+        check("NT AUTHORITY\\LocalService" in out, "ObjectName is not LocalService:\n" + out)
+        check("Start    REG_DWORD    0x2" in out, "start type is not automatic:\n" + out)
+        check("udp-proxy test service" in out, "no description:\n" + out)
+        rc, out = c.wine("reg", "query", EVENTLOG_KEY + name, check_rc=0)
+        check("EventMessageFile" in out and "udp-proxy-x64.exe" in out, "event log source:\n" + out)
 
         c.wine("sc", "start", name, check_rc=0)  # exits 0 even if the service dies: check sc query instead
         f = wait_state(c, name, "RUNNING", 30)
@@ -463,6 +474,8 @@ def step_service(c):
         check(rc != 0 and "STATE" not in f, "sc query still finds the service:\n" + out)
         rc, out = c.wine(c.x64, "service", "status", "--name", name)
         check(rc == 1 and "no service named" in out, "status after uninstall: exit %d, %r" % (rc, out))
+        rc, out = c.wine("reg", "query", EVENTLOG_KEY + name)
+        check(rc != 0, "the event log source is still registered:\n" + out)
         rc, out = c.wine(c.x64, "service", "uninstall", "--name", name)
         check(rc == 1 and "no service named" in out, "second uninstall: exit %d, %r" % (rc, out))
         log("uninstalled: sc query no longer finds %s (%.1f s for the whole cycle)" % (name, time.time() - t0))
