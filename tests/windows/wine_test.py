@@ -32,6 +32,10 @@ MINGW_HINT = "sudo apt-get install -y gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 bi
 SERVICES_KEY = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\"
 EVENTLOG_KEY = SERVICES_KEY + "EventLog\\Application\\"
 ALLOWED_DLLS = {"kernel32.dll", "advapi32.dll", "ws2_32.dll", "msvcrt.dll", "ucrtbase.dll"}
+# Functions that Windows 7 / Server 2008 R2 lacks: importing one would stop the program from loading there.
+AFTER_WIN7 = {"GetSystemTimePreciseAsFileTime", "SetThreadDescription", "GetThreadDescription", "WaitOnAddress",
+              "WakeByAddressSingle", "WakeByAddressAll", "CreateFile2", "SetThreadInformation",
+              "GetCurrentThreadStackLimits", "SetDefaultDllDirectories", "GetSystemTimes2"}
 
 
 def log(msg):
@@ -136,26 +140,34 @@ def pe_info(c, exe):
     rc, out = c.run(["x86_64-w64-mingw32-objdump", "-p", exe], check_rc=0)
     fmt = None
     dlls = []
+    funcs = set()
     for line in out.splitlines():
         if "file format" in line:
             fmt = line.split("file format")[1].strip()
         s = line.strip()
         if s.startswith("DLL Name:"):
             dlls.append(s.split(":", 1)[1].strip().lower())
-    return fmt, dlls, out
+        elif dlls and line.startswith("\t") and s.split()[-1:]:
+            funcs.add(s.split()[-1])  # import table rows: hint, ordinal, name
+    return fmt, dlls, funcs, out
 
 
 def step_pe(c):
     c.need_exe()
     for exe, want_fmt, want_magic in ((c.x64, "pei-x86-64", "020b"), (c.x86, "pei-i386", "010b")):
-        fmt, dlls, out = pe_info(c, exe)
+        fmt, dlls, funcs, out = pe_info(c, exe)
         check(fmt == want_fmt, "%s: file format %s, expected %s" % (exe, fmt, want_fmt))
         check(("Magic\t\t\t" + want_magic) in out, "%s: PE magic is not %s" % (exe, want_magic))
         bad = [d for d in dlls if d not in ALLOWED_DLLS and not d.startswith("api-ms-win-crt-")]
         check(not bad, "%s imports non-system DLLs %s (the runtime must be static)" % (exe, bad))
         for d in ("kernel32.dll", "ws2_32.dll", "advapi32.dll"):
             check(d in dlls, "%s does not import %s: imports %s" % (exe, d, dlls))
-        log("%s: %s, imports %s" % (os.path.basename(exe), fmt, ", ".join(sorted(dlls))))
+        check("WSARecvFrom" in funcs and "StartServiceCtrlDispatcherA" in funcs,
+              "%s: import names not found in objdump's output" % exe)
+        late = sorted(funcs & AFTER_WIN7)
+        check(not late, "%s imports functions that Windows 7 lacks: %s" % (exe, late))
+        log("%s: %s, imports %s (%d functions, none newer than Windows 7 of %d checked)"
+            % (os.path.basename(exe), fmt, ", ".join(sorted(dlls)), len(funcs), len(AFTER_WIN7)))
     if c.linux_exe:
         p = subprocess.run([c.linux_exe, "service", "status"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=10)
