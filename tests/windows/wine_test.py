@@ -313,8 +313,10 @@ def step_console(c):
     c.need_wine()
     sinks = [Sink(), Sink()]
     port = free_port()
+    dead = free_port()  # a third target with nothing listening: the other two must not notice
     cmd = ["wine", c.x64, "--source", "127.0.0.1:%d" % port, "--target", "127.0.0.1:%d" % sinks[0].port,
-           "--target", "127.0.0.1:%d" % sinks[1].port, "--stats-interval", "0", "--drain-timeout", "5"]
+           "--target", "127.0.0.1:%d" % sinks[1].port, "--target", "127.0.0.1:%d" % dead,
+           "--stats-interval", "0", "--drain-timeout", "5"]
     t0 = time.time()
     outf = tempfile.TemporaryFile()  # a file, not a pipe: see Ctx.run
     p = subprocess.Popen(cmd, env=c.env, stdin=subprocess.DEVNULL, stdout=outf, stderr=subprocess.STDOUT)
@@ -355,10 +357,10 @@ def step_console(c):
         wait_for(lambda: all(s.count() >= total for s in sinks), 10, "the drained datagrams")
         time.sleep(0.3)
         check("received=%d " % total in final[0], "final totals do not count %d received: %s" % (total, final[0]))
-        check(final[0].count("sent=%d " % total) == 2, "final totals: not %d sent per target: %s"
+        check(final[0].count("sent=%d " % total) >= 2, "final totals: not %d sent per target: %s"
               % (total, final[0]))
         check_bytes(sinks, data + tail, "console x64")
-        log("Ctrl+C: drained and exited 0; %s" % final[0].split("final totals:")[1].strip()[:160])
+        log("Ctrl+C: drained and exited 0; %s" % final[0].split("final totals:")[1].strip())
     finally:
         if p.poll() is None:
             p.kill()
@@ -412,6 +414,12 @@ def service_names(c, prefix):
 def step_service(c):
     c.need_wine()
     name, logf = service_names(c, "up-test")
+    # Installed from a folder with a space, like C:\Program Files: the stored command line must quote it.
+    exe_dir = os.path.join(c.win, "Program Files")
+    os.makedirs(exe_dir, exist_ok=True)
+    exe = os.path.join(exe_dir, "udp-proxy.exe")
+    shutil.copyfile(c.x64, exe)
+    logf = os.path.join(exe_dir, os.path.basename(logf))
     sinks = [Sink(), Sink()]
     port = free_port()
     # --buffer 3000: a datagram takes both buffers (2,048-byte slot + continuation) or is oversize.
@@ -421,33 +429,34 @@ def step_service(c):
     installed = False
     try:
         # Bad run flags: refused before anything is installed.
-        rc, out = c.wine(c.x64, "service", "install", "--name", name, "--", "--target", "nowhere")
+        rc, out = c.wine(exe, "service", "install", "--name", name, "--", "--target", "nowhere")
         check(rc == 2 and "--target" in out, "install with a bad --target: exit %d, %r" % (rc, out))
         rc, f, out = sc_state(c, name)
         check("STATE" not in f, "a service was installed despite bad run flags:\n" + out)
 
         t0 = time.time()
-        rc, out = c.wine(c.x64, "service", "install", "--name", name, "--description", "udp-proxy test service",
+        rc, out = c.wine(exe, "service", "install", "--name", name, "--description", "udp-proxy test service",
                          "--", *run_flags, check_rc=0)
         installed = True
         check("LocalService" in out and "service run --name %s --" % name in out, "install said:\n" + out)
-        log("installed: " + out.splitlines()[0])
-        rc, out = c.wine(c.x64, "service", "install", "--name", name, "--", *run_flags)
+        log("installed: " + [l for l in out.splitlines() if "installed service" in l][0])
+        rc, out = c.wine(exe, "service", "install", "--name", name, "--", *run_flags)
         check(rc == 1 and "already installed" in out, "second install: exit %d, %r" % (rc, out))
         # What the SCM stores (Wine's sc has no qc): the marker command line, the account, automatic start,
         # and the event log source.
         rc, out = c.wine("reg", "query", SERVICES_KEY + name, check_rc=0)
-        check("service run --name %s -- --source 127.0.0.1:%d" % (name, port) in out, "ImagePath:\n" + out)
+        check("\"%s\" service run --name %s -- --source 127.0.0.1:%d" % (dos_path(exe), name, port) in out,
+              "ImagePath:\n" + out)
         check("NT AUTHORITY\\LocalService" in out, "ObjectName is not LocalService:\n" + out)
         check("Start    REG_DWORD    0x2" in out, "start type is not automatic:\n" + out)
         check("udp-proxy test service" in out, "no description:\n" + out)
         rc, out = c.wine("reg", "query", EVENTLOG_KEY + name, check_rc=0)
-        check("EventMessageFile" in out and "udp-proxy-x64.exe" in out, "event log source:\n" + out)
+        check("EventMessageFile" in out and dos_path(exe) in out, "event log source:\n" + out)
 
         c.wine("sc", "start", name, check_rc=0)  # exits 0 even if the service dies: check sc query instead
         f = wait_state(c, name, "RUNNING", 30)
         log("sc query: STATE %s after %.1f s" % (f["STATE"], time.time() - t0))
-        rc, out = c.wine(c.x64, "service", "status", "--name", name)
+        rc, out = c.wine(exe, "service", "status", "--name", name)
         check(rc == 0 and "RUNNING" in out, "service status: exit %d, %r" % (rc, out))
 
         data = payloads(2000, 3, large=3000)
@@ -466,7 +475,7 @@ def step_service(c):
         wait_for(lambda: " stats " in read_log(logf) or "info  stats" in read_log(logf), 10,
                  "a periodic stats line in the log file")
 
-        rc, out = c.wine(c.x64, "service", "stop", "--name", name, timeout=90)
+        rc, out = c.wine(exe, "service", "stop", "--name", name, timeout=90)
         check(rc == 0 and "STOPPED" in out, "service stop: exit %d, %r" % (rc, out))
         f = wait_state(c, name, "STOPPED", 30)
         check(f.get("WIN32_EXIT_CODE", "").startswith("0"), "stopped with an error: %s" % f)
@@ -479,21 +488,21 @@ def step_service(c):
         check("service '%s' stopped" % name in text, "no 'stopped' line in the log:\n" + text)
         log("service stop: drained, STOPPED, exit code 0; log: %s" % final[-1].split("final totals:")[1][:120])
 
-        rc, out = c.wine(c.x64, "service", "uninstall", "--name", name, timeout=90)
+        rc, out = c.wine(exe, "service", "uninstall", "--name", name, timeout=90)
         check(rc == 0 and "removed" in out, "uninstall: exit %d, %r" % (rc, out))
         installed = False
         rc, f, out = sc_state(c, name)
         check(rc != 0 and "STATE" not in f, "sc query still finds the service:\n" + out)
-        rc, out = c.wine(c.x64, "service", "status", "--name", name)
+        rc, out = c.wine(exe, "service", "status", "--name", name)
         check(rc == 1 and "no service named" in out, "status after uninstall: exit %d, %r" % (rc, out))
         rc, out = c.wine("reg", "query", EVENTLOG_KEY + name)
         check(rc != 0, "the event log source is still registered:\n" + out)
-        rc, out = c.wine(c.x64, "service", "uninstall", "--name", name)
+        rc, out = c.wine(exe, "service", "uninstall", "--name", name)
         check(rc == 1 and "no service named" in out, "second uninstall: exit %d, %r" % (rc, out))
         log("uninstalled: sc query no longer finds %s (%.1f s for the whole cycle)" % (name, time.time() - t0))
     finally:
         if installed:
-            c.wine(c.x64, "service", "uninstall", "--name", name, timeout=90)
+            c.wine(exe, "service", "uninstall", "--name", name, timeout=90)
         for s in sinks:
             s.close()
 
