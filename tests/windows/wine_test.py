@@ -22,8 +22,11 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+
+# The UDP sink and free_port() come from the integration tests' harness.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from harness import Sink, free_port  # noqa: E402
 
 SKIP = 77
 WINE_HINT = "sudo apt-get install -y wine wine64   (or, as root: sh scripts/deps-windows.sh)"
@@ -204,51 +207,6 @@ def step_prefix_cleanup(c):
 # ---- traffic -------------------------------------------------------------------------------------------------
 
 
-class Sink:
-    """A Linux UDP socket on 127.0.0.1 that records every datagram, in order."""
-
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:  # root (CI) may pass net.core.rmem_max
-            self.sock.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE
-        except OSError:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.got = []
-        self.lock = threading.Lock()
-        self.stop = False
-        self.t = threading.Thread(target=self.loop, daemon=True)
-        self.t.start()
-
-    def loop(self):
-        while not self.stop:
-            try:
-                d = self.sock.recv(65536)
-            except socket.timeout:
-                continue
-            with self.lock:
-                self.got.append(d)
-
-    def count(self):
-        with self.lock:
-            return len(self.got)
-
-    def close(self):
-        self.stop = True
-        self.t.join(5)
-        self.sock.close()
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def payloads(n, seed, large=65507):
     """Mostly DogStatsD-sized, some 0, 1, 1500 and `large` bytes; each one unique."""
     rnd = random.Random(seed)
@@ -284,21 +242,20 @@ def send_checked(port, data, sinks, chunk=100, timeout=30):
     """Send data to 127.0.0.1:port in chunks, each chunk only after every sink has all of the one before
     (flow control: no loss from socket buffers, so every datagram must arrive)."""
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    base = [s.count() for s in sinks]
+    base = [len(s.got) for s in sinks]
     for i in range(0, len(data), chunk):
         part = data[i:i + chunk]
         for d in part:
             tx.sendto(d, ("127.0.0.1", port))
         want = i + len(part)
-        wait_for(lambda: all(s.count() - b >= want for s, b in zip(sinks, base)), timeout,
-                 "datagrams %d..%d at both sinks (have %s)" % (i, want, [s.count() - b for s, b in zip(sinks, base)]))
+        wait_for(lambda: all(len(s.got) - b >= want for s, b in zip(sinks, base)), timeout,
+                 "datagrams %d..%d at both sinks (have %s)" % (i, want, [len(s.got) - b for s, b in zip(sinks, base)]))
     tx.close()
 
 
 def check_bytes(sinks, data, what):
     for k, s in enumerate(sinks):
-        with s.lock:
-            got = list(s.got)
+        got = list(s.got)
         check(len(got) == len(data), "%s: sink %d got %d datagrams, sent %d" % (what, k, len(got), len(data)))
         for i, (a, b) in enumerate(zip(got, data)):
             check(a == b, "%s: sink %d datagram %d differs (%d bytes, sent %d)" % (what, k, i, len(a), len(b)))
@@ -354,7 +311,7 @@ def step_console(c):
         final = [l for l in lines if "final totals" in l]
         check(final, "no final totals line:\n" + out)
         total = len(data) + len(tail)
-        wait_for(lambda: all(s.count() >= total for s in sinks), 10, "the drained datagrams")
+        wait_for(lambda: all(len(s.got) >= total for s in sinks), 10, "the drained datagrams")
         time.sleep(0.3)
         check("received=%d " % total in final[0], "final totals do not count %d received: %s" % (total, final[0]))
         check(final[0].count("sent=%d " % total) >= 2, "final totals: not %d sent per target: %s"
@@ -467,7 +424,7 @@ def step_service(c):
         tx.sendto(b"marker-after-oversize", ("127.0.0.1", port))
         tx.close()
         data.append(b"marker-after-oversize")
-        wait_for(lambda: all(s.count() >= len(data) for s in sinks), 10, "the marker after the oversize datagram")
+        wait_for(lambda: all(len(s.got) >= len(data) for s in sinks), 10, "the marker after the oversize datagram")
         time.sleep(0.2)
         check_bytes(sinks, data, "service x64 while RUNNING")
         rc, f, out = sc_state(c, name)
