@@ -130,6 +130,8 @@ def step_build(c):
         if not shutil.which(cc):
             skip("mingw-w64 is not installed (no '%s'): %s" % (cc, MINGW_HINT))
     t0 = time.time()
+    for k in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL"):  # under `make test`: not the outer make's jobserver
+        c.env.pop(k, None)
     rc, out = c.run(["make", "-C", c.src, "--no-print-directory", "windows", "BUILD=" + c.build, "JOBS=2"],
                     timeout=600)
     if rc != 0:
