@@ -80,6 +80,8 @@ bench: all
 # build/windows/udp-proxy-x64.exe and build/windows/udp-proxy-x86.exe.
 WINDOWS_FLAGS ?= -DCMAKE_BUILD_TYPE=Release -DUP_WERROR=ON
 windows:
+	@command -v x86_64-w64-mingw32-gcc >/dev/null && command -v i686-w64-mingw32-gcc >/dev/null || \
+	 { echo "make windows: mingw-w64 is not installed. Run: sudo sh scripts/deps-windows.sh"; exit 1; }
 	$(CMAKE) -S . -B $(BUILD)/windows/x64 -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-x86_64.cmake $(WINDOWS_FLAGS)
 	$(CMAKE) --build $(BUILD)/windows/x64 -j $(JOBS)
 	cp $(BUILD)/windows/x64/udp-proxy.exe $(BUILD)/windows/udp-proxy-x64.exe
