@@ -8,7 +8,7 @@ One step per CTest entry:
   console         the x64 console exe forwards Linux -> two Linux sinks byte for byte, drains on Ctrl+C
   service         install, sc start, forwarding while RUNNING, sc query, service stop, uninstall
   port-taken      a service whose source port is taken reports STOPPED with its exit code
-  prefix-cleanup  wineserver -k
+  prefix-cleanup  wineserver -k, then the prefix is removed
 
 A step whose tools are missing exits 77 (CTest SKIP_RETURN_CODE) and says how to install them: a skip is
 never a pass. Every wait is bounded; traffic goes to 127.0.0.1 only.
@@ -203,7 +203,10 @@ def step_prefix_setup(c):
 def step_prefix_cleanup(c):
     if shutil.which("wineserver") and os.path.isdir(c.prefix):
         c.run(["wineserver", "-k"], timeout=30)
+        c.run(["wineserver", "-w"], timeout=30)  # it saves the registry as it exits
         log("wineserver -k: done")
+    # About 700 MB, made anew by every run: do not leave it in the build dir.
+    shutil.rmtree(c.prefix, ignore_errors=True)
 
 
 # ---- traffic -------------------------------------------------------------------------------------------------
