@@ -200,11 +200,37 @@ def step_prefix_setup(c):
     log("Wine prefix %s ready in %.1f s" % (c.prefix, time.time() - t0))
 
 
+def prefix_pids(prefix):
+    """Processes started with WINEPREFIX=prefix (wineserver, services.exe, our service...)."""
+    want = b"WINEPREFIX=" + prefix.encode() + b"\0"
+    pids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/environ" % d, "rb") as f:
+                    if want in f.read():
+                        pids.append(int(d))
+            except OSError:
+                pass
+    return pids
+
+
+def wait_prefix_idle(prefix, timeout):
+    """Wait until no process of the prefix is left; returns the pids still there."""
+    deadline = time.time() + timeout
+    while True:
+        left = prefix_pids(prefix)
+        if not left or time.time() > deadline:
+            return left
+        time.sleep(0.2)
+
+
 def step_prefix_cleanup(c):
     if shutil.which("wineserver") and os.path.isdir(c.prefix):
         c.run(["wineserver", "-k"], timeout=30)
-        c.run(["wineserver", "-w"], timeout=30)  # it saves the registry as it exits
-        log("wineserver -k: done")
+        left = wait_prefix_idle(c.prefix, 20)  # the server saves the registry as it exits
+        check(not left, "Wine processes of the prefix still run after wineserver -k: %s" % left)
+        log("wineserver -k: done, no Wine process of the prefix left")
     # About 700 MB, made anew by every run: do not leave it in the build dir.
     shutil.rmtree(c.prefix, ignore_errors=True)
 
