@@ -335,8 +335,9 @@ int up_target_reconnect(struct up_target *t)
         t->connected = false;
         return r;
     }
-    if (!t->connected)
-        up_log(UP_LOG_INFO, "target %s: connected", t->name);
+    /* Only after a failure was seen: a first connect or a receiver that
+     * came back with a new socket. At most once a second. */
+    up_log(UP_LOG_INFO, "target %s: connected", t->name);
     t->connected = true;
     return UP_OK;
 }
