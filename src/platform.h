@@ -82,6 +82,16 @@ int up_sock_set_rcvtimeo(up_sock s, int timeout_ms);
  * Returns UP_EADDRINUSE, UP_EACCES, UP_EADDRNOTAVAIL... on failure. */
 int up_udp_bind(up_sock s, const struct sockaddr *sa, up_socklen len, bool reuseport, bool v6only);
 
+/* A source rebind onto an overlapping address (reload): the `nnew` sockets
+ * bound last to the same SO_REUSEPORT group take every datagram from now
+ * on, so the old ones only need emptying before they close (Linux: a
+ * classic BPF steering program on the group). UP_EAFNOSUPPORT where the
+ * system cannot steer (then the kernel spreads datagrams over old and new
+ * sockets; the readers still empty the old ones). up_udp_steer_clear()
+ * goes back to the kernel's hash once the old sockets are closed. */
+int up_udp_steer_newest(up_sock s, unsigned nnew);
+void up_udp_steer_clear(up_sock s);
+
 /* Connect `s` to the target address (datagram sockets: sets the peer). */
 int up_udp_connect(up_sock s, const struct sockaddr *sa, up_socklen len);
 

@@ -384,6 +384,7 @@ int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err
     struct up_target *added[UP_TARGETS_MAX], *removed[UP_TARGETS_MAX];
     up_sock fresh[64];
     size_t nadded = 0, nremoved = 0, nkept = 0;
+    bool steered = false;
     struct up_route *nr = NULL;
     int r = UP_OK;
 
@@ -433,6 +434,11 @@ int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err
         for (size_t i = 0; i < p->nreaders; i++)
             if ((r = open_source(&n, p->reuseport, &fresh[i], err, errlen)) != UP_OK)
                 goto fail;
+        /* Same address as before (a group with the old sockets): send
+         * everything to the new ones, so that closing the old ones after
+         * their last drain loses nothing. Harmless otherwise. */
+        if (p->reuseport && n.source_addr.ss.ss_family != AF_UNIX)
+            steered = up_udp_steer_newest(fresh[0], (unsigned)p->nreaders) == UP_OK;
     }
     if (nr->ntargets > p->pool_targets)
         up_log(UP_LOG_WARN,
@@ -465,6 +471,8 @@ int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err
             rd->sock = fresh[i];
             unlock(p);
         }
+        if (steered)
+            up_udp_steer_clear(fresh[0]);
         if (p->opt.source_addr.ss.ss_family == AF_UNIX &&
             !(n.source_addr.ss.ss_family == AF_UNIX && up_addr_equal(&n.source_addr, &p->opt.source_addr)))
             up_unix_unlink(&p->opt.source_addr.ss);

@@ -163,10 +163,11 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
     char src[80] = "?";
     up_proxy_source_addr(p, src, sizeof(src));
     up_log(UP_LOG_INFO, "udp-proxy %s listening on %s (%s), %zu target(s), %u reader(s), buffer %u, channel %u",
-           UP_VERSION, o->source, src, n, o->readers, (unsigned)o->buffer, (unsigned)o->channel_size);
-    for (size_t i = 0; i < n; i++) {
-        char t[80];
-        up_addr_format((struct sockaddr *)&o->target_addrs[i].ss, t, sizeof(t));
+           UP_VERSION, o->source, src, o->ntargets, o->readers, (unsigned)o->buffer, (unsigned)o->channel_size);
+    for (size_t i = 0; i < o->ntargets; i++) {
+        char t[80] = "not resolved yet";
+        if (o->target_addrs[i].len)
+            up_addr_format((struct sockaddr *)&o->target_addrs[i].ss, t, sizeof(t));
         up_log(UP_LOG_INFO, "target %s (%s)", o->targets[i], t);
     }
     if (ready)

@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <linux/filter.h>
 #include <linux/sock_diag.h>
 #endif
 
@@ -47,6 +48,45 @@ int up_udp_bind(up_sock s, const struct sockaddr *sa, up_socklen len, bool reuse
     if (bind(s, sa, len) < 0)
         return up_last_error();
     return UP_OK;
+}
+
+int up_udp_steer_newest(up_sock s, unsigned nnew)
+{
+#if defined(__linux__) && defined(SO_ATTACH_REUSEPORT_CBPF)
+    /* The group's sockets are numbered in the order they joined: the old
+     * ones 0..nnew-1, ours nnew..2*nnew-1. Return nnew + cpu % nnew. Once
+     * the old ones close, the number is past the group's end and the
+     * kernel falls back to its hash (and up_udp_steer_clear removes it). */
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_CPU)),
+        BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, nnew),
+        BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, nnew),
+        BPF_STMT(BPF_RET | BPF_A, 0),
+    };
+    struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
+    if (nnew == 0)
+        return UP_EINVAL;
+    if (setsockopt(s, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) < 0)
+        return up_last_error();
+    return UP_OK;
+#else
+    (void)s;
+    (void)nnew;
+    return UP_EAFNOSUPPORT;
+#endif
+}
+
+void up_udp_steer_clear(up_sock s)
+{
+#if defined(__linux__)
+#ifndef SO_DETACH_REUSEPORT_BPF
+#define SO_DETACH_REUSEPORT_BPF 68
+#endif
+    int zero = 0;
+    (void)setsockopt(s, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &zero, sizeof(zero));
+#else
+    (void)s;
+#endif
 }
 
 int up_udp_connect(up_sock s, const struct sockaddr *sa, up_socklen len)
