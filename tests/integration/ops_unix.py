@@ -117,7 +117,7 @@ def test_mixed():
     src, pu = free_port(), free_port()
     udp, uni = Sink(("127.0.0.1", pu)), Sink(path, family=U)
     px = Proxy(["--source", "127.0.0.1:%d" % src, "--target", "127.0.0.1:%d" % pu, "--target", "unix:" + path,
-                "--channel-size", "256", "--stats-interval", "0"])
+                "--channel-size", "1024", "--stats-interval", "0"])
     try:
         data = payloads(3000)
         Sender(("127.0.0.1", src), data, rate=2000).join()

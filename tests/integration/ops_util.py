@@ -108,6 +108,7 @@ class Proxy:
         cmd = (prefix or []) + [BIN] + list(args)
         self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         self.lines = []
+        self.reported = False
         self.lock = threading.Lock()
         self.t = threading.Thread(target=self._read, daemon=True)
         self.t.start()
@@ -154,6 +155,9 @@ class Proxy:
             self.p.kill()
             rc = self.p.wait()
         self.t.join(2)
+        if rc != 0 and not self.reported:
+            self.reported = True  # a sanitizer report or a crash: show it once
+            print("proxy exited with %d; its log:\n%s" % (rc, "\n".join(self.log().splitlines()[-80:])))
         return rc
 
     def final_totals(self):
