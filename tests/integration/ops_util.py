@@ -44,7 +44,13 @@ class Sink:
     def __init__(self, addr, family=socket.AF_INET):
         self.family = family
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        # A big buffer: this thread shares the GIL with the sender and may
+        # not run for a while under load. SO_RCVBUFFORCE (33) passes
+        # net.core.rmem_max when root; otherwise take what the cap allows.
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 64 << 20)
+        except OSError:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 20)
         if family == socket.AF_UNIX and os.path.exists(addr):
             os.unlink(addr)
         self.sock.bind(addr)
