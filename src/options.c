@@ -380,6 +380,7 @@ static int parse_args(struct up_options *o, int argc, char *const *argv, int fir
             /* Targets given here replace any set before (a config file). */
             o->ntargets = 0;
             targets_reset = true;
+            o->cli_targets = true;
         }
         if (sp->kind == K_CIDR && !allow_reset) {
             o->nallow = 0; /* likewise for --allow */

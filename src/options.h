@@ -57,6 +57,7 @@ struct up_options {
     struct up_cidr allow[UP_ALLOW_MAX]; /* --allow, parsed */
     char allow_text[UP_ALLOW_MAX][64];  /* --allow, as written */
     size_t nallow;                      /* 0: every sender is accepted */
+    bool cli_targets;                   /* --target given on the command line (a file's targets are replaced) */
     /* The command line the options came from (config.c keeps it to re-read
      * the file on reload: flags there still override the file). */
     int argc;

@@ -100,6 +100,8 @@ static void reload(struct up_proxy *p, struct up_options *o)
     }
     up_log(UP_LOG_INFO, "reload: reading %s", o->config);
     int r = up_config_load(&n, o->argc, o->argv, err, sizeof(err));
+    if (r == UP_OPTIONS_RUN && n.cli_targets)
+        up_log(UP_LOG_WARN, "reload: --target was given on the command line: the file's targets are ignored");
     if (r == UP_OPTIONS_RUN)
         r = up_options_resolve(&n, err, sizeof(err));
     if (r == UP_OK)
