@@ -37,7 +37,7 @@ try:
         sink.close()
 
     # IPv6: ::1 allowed by a /128, denied when only another network is listed.
-    src6, pt = free_port("::1", socket.AF_INET6), free_port()
+    src6, pt = free_port(socket.AF_INET6, "::1"), free_port()
     sink = Sink(("127.0.0.1", pt))
     for allow, want in (("::1/128", 50), ("2001:db8::/32", 0)):
         px = Proxy(["--source", "[::1]:%d" % src6, "--target", "127.0.0.1:%d" % pt, "--allow", allow,

@@ -15,26 +15,16 @@ import tempfile
 import threading
 import time
 
+from harness import big_rcvbuf, fail, free_port  # noqa: F401 (re-exported for the ops tests)
+
 BIN = os.environ.get("UP_BIN") or (sys.argv[1] if len(sys.argv) > 1 else "build/udp-proxy")
 
 
-def fail(msg):
-    print("FAIL: " + msg, flush=True)
-    sys.exit(1)
-
-
 def check(cond, msg):
+    """Like harness.check, but silent when cond holds: the ops tests' messages
+    carry diagnostics (often the proxy's whole log) meant for failures only."""
     if not cond:
         fail(msg)
-
-
-def free_port(host="127.0.0.1", family=socket.AF_INET):
-    """An ephemeral UDP port that is free on host right now."""
-    s = socket.socket(family, socket.SOCK_DGRAM)
-    s.bind((host, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Sink:
@@ -45,12 +35,8 @@ class Sink:
         self.family = family
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
         # A big buffer: this thread shares the GIL with the sender and may
-        # not run for a while under load. SO_RCVBUFFORCE (33) passes
-        # net.core.rmem_max when root; otherwise take what the cap allows.
-        try:
-            self.sock.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 64 << 20)
-        except OSError:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 20)
+        # not run for a while under load.
+        big_rcvbuf(self.sock, 64 << 20)
         if family == socket.AF_UNIX and os.path.exists(addr):
             os.unlink(addr)
         self.sock.bind(addr)
