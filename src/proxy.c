@@ -457,11 +457,14 @@ int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err
 
     /* 3. A changed source: each reader moves over at a batch boundary. */
     if (rebind) {
-        for (size_t i = 0; i < p->nreaders; i++)
-            atomic_store_explicit(&p->readers[i].swap, fresh[i], memory_order_release);
+        for (size_t i = 0; i < p->nreaders; i++) {
+            p->readers[i].swap_sock = fresh[i];
+            /* Release: swap_sock is written before the reader sees the flag. */
+            atomic_store_explicit(&p->readers[i].swap, 1, memory_order_release);
+        }
         for (size_t i = 0; i < p->nreaders; i++) {
             struct up_reader *rd = &p->readers[i];
-            while (atomic_load_explicit(&rd->swap, memory_order_acquire) != UP_SOCK_INVALID)
+            while (atomic_load_explicit(&rd->swap, memory_order_acquire))
                 up_sleep_ms(1);
             uint64_t drops = 0;
             lock(p);

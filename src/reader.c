@@ -46,7 +46,8 @@ int up_reader_init(struct up_reader *rd, size_t index, up_sock sock, _Atomic(con
     rd->buffer = buffer;
     rd->stop = stop;
     atomic_init(&rd->epoch, 0);
-    atomic_init(&rd->swap, UP_SOCK_INVALID);
+    atomic_init(&rd->swap, 0);
+    rd->swap_sock = UP_SOCK_INVALID;
     size_t ntargets = pool_targets;
 
     /* Enough packets that the pool can never run dry: every target queue
@@ -105,9 +106,8 @@ void up_reader_destroy(struct up_reader *rd)
     up_free(rd->scratch);
     up_free(rd->from);
     up_pool_destroy(&rd->pool);
-    int pending = atomic_load_explicit(&rd->swap, memory_order_acquire);
-    if (pending != UP_SOCK_INVALID && pending != rd->sock)
-        up_sock_close(pending); /* handed over, never taken */
+    if (atomic_load_explicit(&rd->swap, memory_order_acquire) && rd->swap_sock != rd->sock)
+        up_sock_close(rd->swap_sock); /* handed over, never taken */
     if (rd->rsock != rd->sock)
         up_sock_close(rd->rsock);
     up_sock_close(rd->sock);
@@ -282,7 +282,7 @@ static void take_new_socket(struct up_reader *rd, up_sock fresh)
     rd->rsock = fresh;
     drain_socket(rd, old);
     /* Release: we are done with `old` before the control thread closes it. */
-    atomic_store_explicit(&rd->swap, UP_SOCK_INVALID, memory_order_release);
+    atomic_store_explicit(&rd->swap, 0, memory_order_release);
 }
 
 static void *reader_main(void *arg)
@@ -292,8 +292,9 @@ static void *reader_main(void *arg)
         int r = reader_step(rd, rd->rsock, true);
         pass_boundary(rd);
         /* One relaxed load per batch; acquire only when something came. */
-        if (atomic_load_explicit(&rd->swap, memory_order_relaxed) != UP_SOCK_INVALID)
-            take_new_socket(rd, atomic_load_explicit(&rd->swap, memory_order_acquire));
+        if (atomic_load_explicit(&rd->swap, memory_order_relaxed) &&
+            atomic_load_explicit(&rd->swap, memory_order_acquire)) /* acquire: swap_sock is written */
+            take_new_socket(rd, rd->swap_sock);
         if (r >= 0 || r == UP_EAGAIN)
             continue;
         up_counter_add(&rd->c.recv_errors, 1);

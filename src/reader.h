@@ -50,7 +50,8 @@ struct up_reader {
     struct up_pool pool;                      /* our packets */
     _Alignas(64) struct up_reader_counters c; /* written by this thread only */
     _Alignas(64) atomic_uint_fast64_t epoch;  /* batches finished (seq_cst: see proxy.c, reload) */
-    atomic_int swap;                          /* new source socket to move to, or UP_SOCK_INVALID */
+    atomic_int swap;                          /* 1: move to swap_sock (set by the control thread, cleared by us) */
+    up_sock swap_sock;                        /* the new source socket; written before swap is set */
     uint64_t kernel_drops_base;               /* drops of source sockets closed since start (control thread) */
     _Atomic(const struct up_route *) *route;  /* the proxy's published route table */
     uint32_t buffer;                          /* --buffer */
