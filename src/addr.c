@@ -77,17 +77,52 @@ int up_addr_split(const char *text, char *host, size_t host_size, uint16_t *port
     return UP_OK;
 }
 
+#define UNIX_PREFIX "unix:"
+#define UNIX_PREFIX_LEN (sizeof(UNIX_PREFIX) - 1)
+
+bool up_addr_is_unix(const char *text)
+{
+    return strncmp(text, UNIX_PREFIX, UNIX_PREFIX_LEN) == 0;
+}
+
+int up_addr_check_unix(const char *text)
+{
+    struct sockaddr_storage ss;
+    up_socklen len;
+    if (!up_addr_is_unix(text) || text[UNIX_PREFIX_LEN] != '/')
+        return UP_EINVAL;
+    return up_unix_addr(text + UNIX_PREFIX_LEN, &ss, &len);
+}
+
+/* A host written as an IPv4 or IPv6 literal needs no resolver. */
+static bool host_is_literal(const char *host)
+{
+    uint8_t buf[16];
+    return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
 int up_addr_resolve(const char *text, bool passive, struct up_addr *out)
 {
     char host[UP_HOST_MAX], portstr[8];
     uint16_t port;
     struct addrinfo hints, *res = NULL;
-    int r = up_addr_split(text, host, sizeof(host), &port);
+    int r;
+
+    if (up_addr_is_unix(text)) {
+        r = up_addr_check_unix(text);
+        if (r != UP_OK)
+            return r;
+        memset(out, 0, sizeof(*out));
+        snprintf(out->text, sizeof(out->text), "%s", text);
+        return up_unix_addr(text + UNIX_PREFIX_LEN, &out->ss, &out->len);
+    }
+    r = up_addr_split(text, host, sizeof(host), &port);
     if (r != UP_OK)
         return r;
 
     memset(out, 0, sizeof(*out));
     snprintf(out->text, sizeof(out->text), "%s", text);
+    out->named = host[0] != '\0' && !host_is_literal(host);
     out->any_host = host[0] == '\0';
     if (out->any_host) {
         if (passive) {
@@ -145,6 +180,8 @@ void up_addr_format(const struct sockaddr *sa, char *buf, size_t size)
         inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
         port = ntohs(s6->sin6_port);
         snprintf(buf, size, "[%s]:%u", host, port);
+    } else if (sa->sa_family == AF_UNIX) {
+        snprintf(buf, size, UNIX_PREFIX "%s", up_unix_path((const struct sockaddr_storage *)(const void *)sa));
     } else {
         snprintf(buf, size, "unknown");
     }
@@ -164,5 +201,80 @@ bool up_addr_equal(const struct up_addr *a, const struct up_addr *b)
         return x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id &&
                memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
     }
+    if (a->ss.ss_family == AF_UNIX)
+        return strcmp(up_unix_path(&a->ss), up_unix_path(&b->ss)) == 0;
+    return false;
+}
+
+int up_cidr_parse(const char *text, struct up_cidr *out)
+{
+    char host[64];
+    const char *slash = strchr(text, '/');
+    size_t hlen = slash ? (size_t)(slash - text) : strnlen(text, sizeof(host));
+    if (hlen == 0 || hlen >= sizeof(host))
+        return UP_EINVAL;
+    memcpy(host, text, hlen);
+    host[hlen] = '\0';
+    memset(out, 0, sizeof(*out));
+    if (inet_pton(AF_INET, host, out->bytes) == 1)
+        out->family = AF_INET;
+    else if (inet_pton(AF_INET6, host, out->bytes) == 1)
+        out->family = AF_INET6;
+    else
+        return UP_EINVAL;
+    unsigned max = out->family == AF_INET ? 32 : 128;
+    out->prefix = max;
+    if (slash) {
+        const char *p = slash + 1;
+        unsigned v = 0;
+        if (*p == '\0')
+            return UP_EINVAL;
+        for (; *p; p++) {
+            if (*p < '0' || *p > '9')
+                return UP_EINVAL;
+            v = v * 10 + (unsigned)(*p - '0');
+            if (v > max)
+                return UP_EINVAL;
+        }
+        out->prefix = v;
+    }
+    /* Host bits set past the prefix are most likely a typo (10.1.2.3/8):
+     * refuse rather than guess. */
+    for (unsigned bit = out->prefix; bit < max; bit++)
+        if (out->bytes[bit / 8] & (0x80u >> (bit % 8)))
+            return UP_EINVAL;
+    return UP_OK;
+}
+
+static bool prefix_equal(const uint8_t *a, const uint8_t *b, unsigned bits)
+{
+    unsigned whole = bits / 8, rest = bits % 8;
+    if (memcmp(a, b, whole) != 0)
+        return false;
+    if (!rest)
+        return true;
+    uint8_t mask = (uint8_t)(0xffu << (8 - rest));
+    return (a[whole] & mask) == (b[whole] & mask);
+}
+
+bool up_cidr_match(const struct up_cidr *list, size_t n, const struct sockaddr *sa)
+{
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    const uint8_t *bytes;
+    int family = sa->sa_family;
+    if (family == AF_INET) {
+        bytes = (const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+    } else if (family == AF_INET6) {
+        bytes = (const uint8_t *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        if (memcmp(bytes, mapped, sizeof(mapped)) == 0) {
+            family = AF_INET; /* a dual-stack socket's view of an IPv4 sender */
+            bytes += sizeof(mapped);
+        }
+    } else {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (list[i].family == family && prefix_equal(bytes, list[i].bytes, list[i].prefix))
+            return true;
     return false;
 }

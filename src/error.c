@@ -23,6 +23,9 @@ const char *up_strerror(int err)
     case UP_ETIMEDOUT: return "timed out";
     case UP_EIO: return "input/output error";
     case UP_EDUPLICATE: return "given twice";
+    case UP_ENOTCONN: return "not connected (no address or no socket at the target)";
+    case UP_ENOTSOCK: return "exists and is not a socket (not removed)";
+    case UP_ENOENT: return "no such file or directory";
     default: return "unknown error";
     }
 }

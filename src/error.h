@@ -30,6 +30,9 @@ enum up_error {
     UP_ETIMEDOUT = -16,    /* timed out */
     UP_EIO = -17,          /* any other system error */
     UP_EDUPLICATE = -18,   /* the same item given twice */
+    UP_ENOTCONN = -19,     /* no peer: target address unknown or its socket missing */
+    UP_ENOTSOCK = -20,     /* a path exists and is not a socket (never removed) */
+    UP_ENOENT = -21,       /* no such file (a Unix socket path that is not there) */
 };
 
 /* A short human-readable text for an error code; never NULL. */

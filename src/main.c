@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "error.h"
 #include "log.h"
 #include "notify.h"
@@ -28,8 +29,8 @@ int main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "service") == 0)
         return up_service_main(argc, argv); /* Windows service; elsewhere an error */
-    up_options_defaults(&o);
-    int action = up_options_parse(&o, argc, argv, 1, err, sizeof(err));
+    /* Defaults, then the --config file, then the command line over it. */
+    int action = up_config_load(&o, argc, argv, err, sizeof(err));
     if (action < 0) {
         fprintf(stderr, "udp-proxy: %s\nTry 'udp-proxy --help' for more information.\n", err);
         return 2;
@@ -57,6 +58,11 @@ int main(int argc, char **argv)
     if (up_options_resolve(&o, err, sizeof(err)) != UP_OK) {
         fprintf(stderr, "udp-proxy: %s\nTry 'udp-proxy --help' for more information.\n", err);
         return 2;
+    }
+    if (o.check_config) {
+        printf("udp-proxy: configuration ok%s%s%s (%zu target(s))\n", o.config[0] ? " (" : "", o.config,
+               o.config[0] ? ")" : "", o.ntargets);
+        return 0;
     }
     return up_run(&o, notify_ready, NULL);
 }

@@ -8,7 +8,7 @@
 #include "error.h"
 #include "log.h"
 
-enum kind { K_FLAG, K_ADDR, K_TARGET, K_LEVEL, K_U32, K_SIZE, K_MS, K_PATH, K_PREFIX };
+enum kind { K_FLAG, K_ADDR, K_TARGET, K_LEVEL, K_U32, K_SIZE, K_MS, K_PATH, K_PREFIX, K_BOOL, K_MODE, K_CIDR };
 
 struct spec {
     const char *name;
@@ -35,6 +35,12 @@ static const struct spec specs[] = {
     {"statsd-self", K_ADDR, 0, 0, F(statsd_self)},
     {"statsd-self-interval", K_MS, 100, 3600000, F(statsd_self_interval_ms)},
     {"statsd-self-prefix", K_PREFIX, 0, UP_PREFIX_MAX - 1, F(statsd_self_prefix)},
+    {"config", K_PATH, 0, 0, F(config)},
+    {"check-config", K_BOOL, 0, 0, F(check_config)},
+    {"resolve-interval", K_U32, 0, 86400, F(resolve_interval)},
+    {"allow-unresolved", K_BOOL, 0, 0, F(allow_unresolved)},
+    {"source-mode", K_MODE, 0, 0777, F(source_mode)},
+    {"allow", K_CIDR, 0, 0, F(allow)},
 };
 #undef F
 
@@ -52,6 +58,8 @@ void up_options_defaults(struct up_options *o)
     o->drain_ms = UP_DEFAULT_DRAIN_MS;
     o->statsd_self_interval_ms = UP_DEFAULT_STATSD_SELF_INTERVAL_MS;
     snprintf(o->statsd_self_prefix, sizeof(o->statsd_self_prefix), "%s", UP_DEFAULT_STATSD_SELF_PREFIX);
+    o->resolve_interval = UP_DEFAULT_RESOLVE_INTERVAL;
+    o->source_mode = UP_DEFAULT_SOURCE_MODE;
 }
 
 /* Decimal digits only; returns UP_EINVAL for anything else, UP_ERANGE past max. */
@@ -147,7 +155,16 @@ static int apply(struct up_options *o, const struct spec *sp, const char *val, c
     case K_FLAG: /* --quiet */ *(int *)(void *)base = UP_LOG_WARN; return UP_OK;
     case K_ADDR:
     case K_TARGET:
-        r = up_addr_split(val, host, sizeof(host), &port);
+        if (up_addr_is_unix(val) && (sp->kind == K_TARGET || strcmp(sp->name, "source") == 0)) {
+            r = up_addr_check_unix(val);
+            if (r != UP_OK) {
+                snprintf(err, errlen, "--%s: '%s': a Unix socket needs an absolute path of at most 107 bytes", sp->name,
+                         val);
+                return r;
+            }
+        } else {
+            r = up_addr_split(val, host, sizeof(host), &port);
+        }
         if (r == UP_ERANGE) {
             snprintf(err, errlen, "--%s: '%s': port must be 1..65535", sp->name, val);
             return r;
@@ -225,14 +242,102 @@ static int apply(struct up_options *o, const struct spec *sp, const char *val, c
         }
         snprintf(base, sp->max + 1, "%s", val);
         return UP_OK;
+    case K_BOOL:
+        /* No value (command line, bare name in a file) means on. */
+        if (!val || strcmp(val, "true") == 0 || strcmp(val, "yes") == 0 || strcmp(val, "1") == 0) {
+            *(bool *)(void *)base = true;
+            return UP_OK;
+        }
+        if (strcmp(val, "false") == 0 || strcmp(val, "no") == 0 || strcmp(val, "0") == 0) {
+            *(bool *)(void *)base = false;
+            return UP_OK;
+        }
+        snprintf(err, errlen, "--%s: '%s' is not true or false", sp->name, val);
+        return UP_EINVAL;
+    case K_MODE:
+        v = 0;
+        for (const char *c = val; *c; c++) {
+            if (*c < '0' || *c > '7' || v > 0777) {
+                v = 01000;
+                break;
+            }
+            v = v * 8 + (uint64_t)(*c - '0');
+        }
+        if (val[0] == '\0' || v > sp->max) {
+            snprintf(err, errlen, "--%s: '%s' is not a file mode in octal (e.g. 0660)", sp->name, val);
+            return UP_EINVAL;
+        }
+        *(unsigned *)(void *)base = (unsigned)v;
+        return UP_OK;
+    case K_CIDR:
+        if (o->nallow >= UP_ALLOW_MAX) {
+            snprintf(err, errlen, "--allow: '%s': at most %d networks", val, UP_ALLOW_MAX);
+            return UP_ERANGE;
+        }
+        if (strlen(val) >= sizeof(o->allow_text[0]) || up_cidr_parse(val, &o->allow[o->nallow]) != UP_OK) {
+            snprintf(err, errlen,
+                     "--allow: '%s' is not a network (use ADDRESS/PREFIX with no host bits set, e.g. 10.0.0.0/8, "
+                     "fd00::/8, or one address)",
+                     val);
+            return UP_EINVAL;
+        }
+        snprintf(o->allow_text[o->nallow++], sizeof(o->allow_text[0]), "%s", val);
+        return UP_OK;
     }
     return UP_EINVAL;
 }
 
-int up_options_parse(struct up_options *o, int argc, char *const *argv, int first, char *err, size_t errlen)
+int up_options_set(struct up_options *o, const char *name, const char *value, char *err, size_t errlen)
+{
+    const struct spec *sp = find(name, strlen(name));
+    if (!sp) {
+        snprintf(err, errlen, "unknown setting '%s'", name);
+        return UP_EINVAL;
+    }
+    if (strcmp(name, "config") == 0 || strcmp(name, "check-config") == 0) {
+        snprintf(err, errlen, "'%s' is a command-line flag only", name);
+        return UP_EINVAL;
+    }
+    if (!value && sp->kind != K_BOOL && sp->kind != K_FLAG) {
+        snprintf(err, errlen, "'%s' needs a value ('%s = VALUE')", name, name);
+        return UP_EINVAL;
+    }
+    if (sp->kind == K_FLAG) {
+        /* quiet: a switch; "quiet = false" leaves the level alone. */
+        if (value && strcmp(value, "false") == 0)
+            return UP_OK;
+        if (value && strcmp(value, "true") != 0) {
+            snprintf(err, errlen, "--%s: '%s' is not true or false", name, value);
+            return UP_EINVAL;
+        }
+        value = NULL;
+    }
+    return apply(o, sp, value, err, errlen);
+}
+
+int up_options_check(const struct up_options *o, char *err, size_t errlen)
+{
+    if (o->ntargets == 0) {
+        snprintf(err, errlen, "no --target given (at least one is needed)");
+        return UP_EINVAL;
+    }
+    if (up_addr_is_unix(o->source) && o->readers > 1) {
+        snprintf(err, errlen, "--readers %u: a unix: source is read by one reader (SO_REUSEPORT is UDP only)",
+                 o->readers);
+        return UP_EINVAL;
+    }
+    if (up_addr_is_unix(o->source) && o->nallow) {
+        snprintf(err, errlen, "--allow: a unix: source has no sender addresses to check (use --source-mode)");
+        return UP_EINVAL;
+    }
+    return UP_OK;
+}
+
+static int parse_args(struct up_options *o, int argc, char *const *argv, int first, bool check, char *err,
+                      size_t errlen)
 {
     int action = UP_OPTIONS_RUN;
-    bool targets_reset = false;
+    bool targets_reset = false, allow_reset = false;
 
     for (int i = first; i < argc; i++) {
         const char *a = argv[i];
@@ -258,7 +363,7 @@ int up_options_parse(struct up_options *o, int argc, char *const *argv, int firs
             return UP_EINVAL;
         }
         const char *val = NULL;
-        if (sp->kind == K_FLAG) {
+        if (sp->kind == K_FLAG || sp->kind == K_BOOL) {
             if (eq) {
                 snprintf(err, errlen, "--%s takes no value", sp->name);
                 return UP_EINVAL;
@@ -275,16 +380,34 @@ int up_options_parse(struct up_options *o, int argc, char *const *argv, int firs
             /* Targets given here replace any set before (a config file). */
             o->ntargets = 0;
             targets_reset = true;
+            o->cli_targets = true;
+        }
+        if (sp->kind == K_CIDR && !allow_reset) {
+            o->nallow = 0; /* likewise for --allow */
+            allow_reset = true;
         }
         int r = apply(o, sp, val, err, errlen);
         if (r != UP_OK)
             return r;
     }
-    if (action == UP_OPTIONS_RUN && o->ntargets == 0) {
-        snprintf(err, errlen, "no --target given (at least one is needed)");
-        return UP_EINVAL;
+    o->argc = argc;
+    o->argv = argv;
+    if (check && action == UP_OPTIONS_RUN) {
+        int r = up_options_check(o, err, errlen);
+        if (r != UP_OK)
+            return r;
     }
     return action;
+}
+
+int up_options_parse(struct up_options *o, int argc, char *const *argv, int first, char *err, size_t errlen)
+{
+    return parse_args(o, argc, argv, first, true, err, errlen);
+}
+
+int up_options_parse_lax(struct up_options *o, int argc, char *const *argv, int first, char *err, size_t errlen)
+{
+    return parse_args(o, argc, argv, first, false, err, errlen);
 }
 
 static int resolve_one(const char *flag, const char *text, bool passive, struct up_addr *out, char *err, size_t errlen)
@@ -308,10 +431,20 @@ int up_options_resolve(struct up_options *o, char *err, size_t errlen)
         return r;
     for (size_t i = 0; i < o->ntargets; i++) {
         r = resolve_one("target", o->targets[i], false, &o->target_addrs[i], err, errlen);
+        if (r == UP_ENOTFOUND && o->allow_unresolved) {
+            /* Kept by name: the target counts its datagrams as send errors
+             * until the name resolves (retried every --resolve-interval). */
+            up_log(UP_LOG_WARN, "%s (--allow-unresolved: the target waits for its name)", err);
+            struct up_addr *a = &o->target_addrs[i];
+            memset(a, 0, sizeof(*a));
+            snprintf(a->text, sizeof(a->text), "%s", o->targets[i]);
+            a->named = true;
+            continue;
+        }
         if (r != UP_OK)
             return r;
         for (size_t j = 0; j < i; j++)
-            if (up_addr_equal(&o->target_addrs[i], &o->target_addrs[j])) {
+            if (o->target_addrs[j].len && up_addr_equal(&o->target_addrs[i], &o->target_addrs[j])) {
                 char a[64];
                 up_addr_format((struct sockaddr *)&o->target_addrs[i].ss, a, sizeof(a));
                 snprintf(err, errlen, "--target: '%s' and '%s' are the same target (%s)", o->targets[j], o->targets[i],
@@ -332,6 +465,7 @@ void up_options_usage(FILE *out)
             "\n"
             "Addresses: :PORT (source: all interfaces; target: 127.0.0.1), HOST:PORT,\n"
             "           1.2.3.4:PORT, [::1]:PORT, [::]:PORT. Host names are resolved.\n"
+            "           unix:/PATH is a Unix datagram socket (source or target).\n"
             "\n"
             "  --source ADDR          address to receive on (default %s)\n"
             "  --target ADDR          where to send every datagram; repeat for each target\n"
@@ -360,6 +494,20 @@ void up_options_usage(FILE *out)
             "  --statsd-self-interval SECS\n"
             "                         how often to send them (default 10; e.g. 500ms)\n"
             "  --statsd-self-prefix P name prefix of our own metrics (default %s)\n"
+            "  --config PATH          read settings from PATH (name = value lines, named\n"
+            "                         like these flags; flags given here override it);\n"
+            "                         SIGHUP re-reads it and applies it without a restart\n"
+            "  --check-config         validate the settings (and resolve the addresses),\n"
+            "                         then exit 0 (valid) or 2, binding nothing\n"
+            "  --resolve-interval SECS  re-resolve target names every SECS and follow\n"
+            "                         address changes (default %u; 0 = only at start)\n"
+            "  --allow-unresolved     start even if a target name does not resolve yet\n"
+            "                         (its datagrams count as dropped_send_error meanwhile)\n"
+            "  --source-mode MODE     file mode of a unix: source socket, octal (default\n"
+            "                         0%o: owner and group may send)\n"
+            "  --allow CIDR           accept datagrams only from this network (repeatable,\n"
+            "                         IPv4 or IPv6); others are dropped, counted in\n"
+            "                         not_allowed\n"
             "  --help, -h             show this help and exit\n"
             "  --version, -V          show the version and exit\n"
             "\n"
@@ -368,6 +516,7 @@ void up_options_usage(FILE *out)
             "\n"
             "Signals: SIGINT/SIGTERM stop receiving, drain the queues, log the final\n"
             "counters and exit 0 (Windows: Ctrl+C, Ctrl+Break, console close, service stop).\n"
+            "SIGHUP re-reads the --config file.\n"
             "Windows service: udp-proxy service install|uninstall|start|stop|status\n"
             "                 (see docs/WINDOWS.md).\n"
             "Exit status: 0 success, 1 runtime error (e.g. address in use), 2 bad usage.\n"
@@ -376,5 +525,5 @@ void up_options_usage(FILE *out)
             "collector):\n"
             "  udp-proxy --source 127.0.0.1:8125 --target 127.0.0.1:8126 --target 127.0.0.1:8127\n",
             UP_DEFAULT_SOURCE, UP_TARGETS_MAX, UP_DEFAULT_BUFFER, UP_DEFAULT_CHANNEL, UP_DEFAULT_STATS_INTERVAL,
-            UP_DEFAULT_STATSD_SELF_PREFIX);
+            UP_DEFAULT_STATSD_SELF_PREFIX, UP_DEFAULT_RESOLVE_INTERVAL, UP_DEFAULT_SOURCE_MODE);
 }

@@ -82,6 +82,16 @@ int up_sock_set_rcvtimeo(up_sock s, int timeout_ms);
  * Returns UP_EADDRINUSE, UP_EACCES, UP_EADDRNOTAVAIL... on failure. */
 int up_udp_bind(up_sock s, const struct sockaddr *sa, up_socklen len, bool reuseport, bool v6only);
 
+/* A source rebind onto an overlapping address (reload): the `nnew` sockets
+ * bound last to the same SO_REUSEPORT group take every datagram from now
+ * on, so the old ones only need emptying before they close (Linux: a
+ * classic BPF steering program on the group). UP_EAFNOSUPPORT where the
+ * system cannot steer (then the kernel spreads datagrams over old and new
+ * sockets; the readers still empty the old ones). up_udp_steer_clear()
+ * goes back to the kernel's hash once the old sockets are closed. */
+int up_udp_steer_newest(up_sock s, unsigned nnew);
+void up_udp_steer_clear(up_sock s);
+
 /* Connect `s` to the target address (datagram sockets: sets the peer). */
 int up_udp_connect(up_sock s, const struct sockaddr *sa, up_socklen len);
 
@@ -152,6 +162,31 @@ struct up_pollsock {
  * signal interrupted the wait), or an error. */
 int up_sock_poll(struct up_pollsock *p, size_t n, int timeout_ms);
 
+/* Make `fresh` take the place of `old`: afterwards the descriptor `old`
+ * refers to the socket `fresh` was (POSIX: dup2, atomic for other threads
+ * using `old`), and `fresh` is closed. For a target whose address changed
+ * family. Returns UP_OK or an error (then nothing changed, fresh is closed). */
+int up_sock_replace(up_sock old, up_sock fresh);
+
+/* ---- Unix datagram sockets ---------------------------------------------- */
+
+/* Fill ss with the Unix socket address of `path`. Returns UP_OK or
+ * UP_EINVAL (empty, or too long for a socket address); UP_EAFNOSUPPORT
+ * where the system has no Unix datagram sockets. */
+int up_unix_addr(const char *path, struct sockaddr_storage *ss, up_socklen *len);
+
+/* The path inside a Unix socket address made by up_unix_addr(). */
+const char *up_unix_path(const struct sockaddr_storage *ss);
+
+/* Bind the Unix datagram socket `s` at ss's path and give the file `mode`.
+ * A socket file left by a crashed run (nobody receives on it) is removed
+ * first; a live one gives UP_EADDRINUSE; anything that is not a socket is
+ * never removed: UP_ENOTSOCK. */
+int up_unix_bind(up_sock s, const struct sockaddr_storage *ss, up_socklen len, unsigned mode);
+
+/* Remove the socket file at ss's path if it still is a socket. */
+void up_unix_unlink(const struct sockaddr_storage *ss);
+
 /* ---- batched datagram I/O ---------------------------------------------- */
 
 #define UP_DGRAM_TRUNC 1u /* the datagram was larger than the buffers */
@@ -179,6 +214,12 @@ void up_io_free(struct up_io *io);
  * when nothing came (nothing queued, or the timeout passed), or another
  * error. */
 int up_udp_recv_batch(up_sock s, struct up_io *io, struct up_dgram *dg, size_t n, bool wait);
+
+/* As up_udp_recv_batch(), and also store each sender's address in from[i]
+ * (only used when an --allow list needs it: the kernel copies it per
+ * datagram). */
+int up_udp_recv_batch_from(up_sock s, struct up_io *io, struct up_dgram *dg, size_t n, bool wait,
+                           struct sockaddr_storage *from);
 
 /* Send dg[0..n) on the connected socket `s` without blocking. Returns the
  * count sent (>= 1), or for dg[0]: UP_EAGAIN (socket buffer full) or the

@@ -26,17 +26,32 @@ int up_proxy_start(struct up_proxy *p);
  * passed, join every thread. Idempotent. */
 void up_proxy_stop(struct up_proxy *p);
 
-/* Number of targets (fixed for the proxy's life). */
+/* Room a snapshot needs in s->targets: the number of targets, or
+ * UP_TARGETS_MAX when a config file is in use (a reload may add some). */
 size_t up_proxy_target_count(const struct up_proxy *p);
 
 /* Number of readers, i.e. source sockets (fixed for the proxy's life). */
 size_t up_proxy_reader_count(const struct up_proxy *p);
 
 /* Sum every counter into s; s->targets must have room for
- * up_proxy_target_count() entries. Safe while running, from any thread
- * (each caller its own s). Also fills source_bound, and, when
- * s->reader_kernel_drops is not NULL, the drops of each source socket. */
+ * up_proxy_target_count() entries. s->ntargets receives the number of
+ * targets now (after a reload they may differ from the last snapshot's:
+ * match them by name). Safe while running, from any thread (each caller
+ * its own s). Also fills source_bound, and, when s->reader_kernel_drops is
+ * not NULL, the drops of each source socket. */
 void up_proxy_snapshot(struct up_proxy *p, struct up_stats *s);
+
+/* Apply a new configuration (parsed and resolved) without losing
+ * datagrams: see proxy.c for the steps. Settings that need a restart are
+ * logged and keep their running value. Every change is logged. Control
+ * thread only, between up_proxy_start() and up_proxy_stop(). Returns UP_OK,
+ * or an error with a message in err, and then nothing has changed. */
+int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err, size_t errlen);
+
+/* Periodic work off the data path, about once a second (control thread):
+ * re-resolve target names every --resolve-interval and follow a changed
+ * address; connect Unix targets whose socket was missing or re-created. */
+void up_proxy_tick(struct up_proxy *p);
 
 /* The address the (first) source socket is bound to. */
 int up_proxy_source_addr(struct up_proxy *p, char *buf, size_t size);

@@ -9,6 +9,9 @@
 /* How long an idle receive waits before looking at the stop flag. */
 #define IDLE_WAIT_MS 200
 
+/* Set on a received datagram whose sender --allow does not accept. */
+#define DGRAM_DENIED 0x100u
+
 static size_t large_size_for(uint32_t buffer)
 {
     return buffer > UP_SLOT_SIZE ? buffer - UP_SLOT_SIZE : 0;
@@ -32,16 +35,20 @@ static void reserve(struct up_reader *rd, size_t i)
     }
 }
 
-int up_reader_init(struct up_reader *rd, size_t index, up_sock sock, struct up_target *targets, size_t ntargets,
-                   uint32_t buffer, uint32_t channel_size, const atomic_int *stop)
+int up_reader_init(struct up_reader *rd, size_t index, up_sock sock, _Atomic(const struct up_route *) *route,
+                   size_t pool_targets, uint32_t buffer, uint32_t channel_size, const atomic_int *stop)
 {
     memset(rd, 0, sizeof(*rd));
     rd->index = index;
     rd->sock = sock;
-    rd->targets = targets;
-    rd->ntargets = ntargets;
+    rd->rsock = sock;
+    rd->route = route;
     rd->buffer = buffer;
     rd->stop = stop;
+    atomic_init(&rd->epoch, 0);
+    atomic_init(&rd->swap, 0);
+    rd->swap_sock = UP_SOCK_INVALID;
+    size_t ntargets = pool_targets;
 
     /* Enough packets that the pool can never run dry: every target queue
      * full, plus one batch being received. Untouched pages cost nothing. */
@@ -73,7 +80,8 @@ int up_reader_init(struct up_reader *rd, size_t index, up_sock sock, struct up_t
     rd->sdg = up_calloc(UP_BATCH, sizeof(*rd->sdg));
     rd->unheld = up_calloc(UP_BATCH, sizeof(*rd->unheld));
     rd->scratch = up_calloc(1, UP_SLOT_SIZE + lsize);
-    if (!rd->rdg || !rd->res || !rd->res_large || !rd->out || !rd->sdg || !rd->unheld || !rd->scratch) {
+    rd->from = up_calloc(UP_BATCH, sizeof(*rd->from));
+    if (!rd->rdg || !rd->res || !rd->res_large || !rd->out || !rd->sdg || !rd->unheld || !rd->scratch || !rd->from) {
         r = UP_ENOMEM;
         goto fail;
     }
@@ -96,22 +104,44 @@ void up_reader_destroy(struct up_reader *rd)
     up_free(rd->sdg);
     up_free(rd->unheld);
     up_free(rd->scratch);
+    up_free(rd->from);
     up_pool_destroy(&rd->pool);
+    if (atomic_load_explicit(&rd->swap, memory_order_acquire) && rd->swap_sock != rd->sock)
+        up_sock_close(rd->swap_sock); /* handed over, never taken */
+    if (rd->rsock != rd->sock)
+        up_sock_close(rd->rsock);
     up_sock_close(rd->sock);
     memset(rd, 0, sizeof(*rd));
     rd->sock = UP_SOCK_INVALID;
+    rd->rsock = UP_SOCK_INVALID;
+}
+
+/* --allow: mark the datagrams of senders outside every allowed network
+ * (runs only when the route has an allow list). */
+static void mark_denied(struct up_reader *rd, const struct up_route *rt, size_t r)
+{
+    for (size_t i = 0; i < r; i++)
+        if (!up_cidr_match(rt->allow, rt->nallow, (const struct sockaddr *)&rd->from[i]))
+            rd->rdg[i].flags |= DGRAM_DENIED;
 }
 
 /* Sort the r received datagrams: accepted ones move to out[] (their
- * reservations are used up), oversize and unbuffered ones are counted and
- * their buffers stay reserved. Returns the count accepted. */
+ * reservations are used up), denied, oversize and unbuffered ones are
+ * counted and their buffers stay reserved. Returns the count accepted. */
 static size_t accept_batch(struct up_reader *rd, size_t r)
 {
     size_t m = 0;
-    uint64_t bytes = 0, oversize = 0, nobuf = 0;
+    uint64_t bytes = 0, oversize = 0, nobuf = 0, denied = 0;
     for (size_t i = 0; i < r; i++) {
         const struct up_dgram *d = &rd->rdg[i];
-        if ((d->flags & UP_DGRAM_TRUNC) || d->len > rd->buffer) {
+        /* One test for every rare case: flags are 0 for a normal datagram. */
+        if (d->flags || d->len > rd->buffer) {
+            if (d->flags & DGRAM_DENIED) {
+                denied++;
+                up_log_limited(&rd->rl_allow, UP_LOG_WARN,
+                               "dropped a datagram from a sender outside --allow (counted in not_allowed)");
+                continue;
+            }
             oversize++;
             up_log_limited(&rd->rl_oversize, UP_LOG_WARN,
                            "dropped a datagram of %u bytes: larger than --buffer %u (counted in oversize)",
@@ -143,20 +173,22 @@ static size_t accept_batch(struct up_reader *rd, size_t r)
         up_counter_add(&rd->c.oversize, oversize);
     if (nobuf)
         up_counter_add(&rd->c.no_buffer, nobuf);
+    if (denied)
+        up_counter_add(&rd->c.not_allowed, denied);
     return m;
 }
 
-static void fan_out(struct up_reader *rd, size_t m)
+static void fan_out(struct up_reader *rd, const struct up_route *rt, size_t m)
 {
-    unsigned holders = (unsigned)rd->ntargets + 1; /* every target + us */
+    unsigned holders = (unsigned)rt->ntargets + 1; /* every target + us */
     for (size_t j = 0; j < m; j++) {
         /* Relaxed: the queue push (release) publishes it to the writers. */
         atomic_store_explicit(&rd->out[j]->refs, holders, memory_order_relaxed);
         up_packet_to_dgram(rd->out[j], &rd->sdg[j]);
         rd->unheld[j] = 1; /* our own reference */
     }
-    for (size_t t = 0; t < rd->ntargets; t++) {
-        struct up_target *tg = &rd->targets[t];
+    for (size_t t = 0; t < rt->ntargets; t++) {
+        struct up_target *tg = rt->targets[t];
         struct up_target_counters *c = &tg->by_reader[rd->index].c;
         struct up_queue *q = &tg->queues[rd->index];
         size_t k = 0;
@@ -199,25 +231,70 @@ static void fan_out(struct up_reader *rd, size_t m)
     }
 }
 
-/* Receive and forward one batch. Returns the count received, or an error. */
-static int reader_step(struct up_reader *rd, bool wait)
+/* Receive and forward one batch from s. Returns the count received, or an
+ * error. The route table is loaded once, here, and not used after return. */
+static int reader_step(struct up_reader *rd, up_sock s, bool wait)
 {
-    int r = up_udp_recv_batch(rd->sock, rd->io, rd->rdg, UP_BATCH, wait);
+    /* seq_cst: pairs with the reload's publish and epoch reads (proxy.c);
+     * a plain load on x86 and most others. */
+    const struct up_route *rt = atomic_load_explicit(rd->route, memory_order_seq_cst);
+    int r;
+    if (rt->nallow == 0) {
+        r = up_udp_recv_batch(s, rd->io, rd->rdg, UP_BATCH, wait);
+    } else {
+        r = up_udp_recv_batch_from(s, rd->io, rd->rdg, UP_BATCH, wait, rd->from);
+        if (r > 0)
+            mark_denied(rd, rt, (size_t)r);
+    }
     if (r < 0)
         return r;
     size_t m = accept_batch(rd, (size_t)r);
     if (m)
-        fan_out(rd, m);
+        fan_out(rd, rt, m);
     for (size_t i = 0; i < (size_t)r; i++)
         reserve(rd, i);
     return r;
+}
+
+/* Batch boundary: we hold no route table now. seq_cst: see proxy.c. */
+static void pass_boundary(struct up_reader *rd)
+{
+    uint_fast64_t e = atomic_load_explicit(&rd->epoch, memory_order_relaxed);
+    atomic_store_explicit(&rd->epoch, e + 1, memory_order_seq_cst);
+}
+
+/* Take what the kernel still holds on s, without waiting (bounded). */
+static void drain_socket(struct up_reader *rd, up_sock s)
+{
+    for (int i = 0; i < 4096; i++) {
+        int r = reader_step(rd, s, false);
+        pass_boundary(rd);
+        if (r <= 0)
+            break;
+    }
+}
+
+/* A reload rebound the source: move to the new socket, empty the old one,
+ * and tell the control thread (which closes it) that we let go. */
+static void take_new_socket(struct up_reader *rd, up_sock fresh)
+{
+    up_sock old = rd->rsock;
+    rd->rsock = fresh;
+    drain_socket(rd, old);
+    /* Release: we are done with `old` before the control thread closes it. */
+    atomic_store_explicit(&rd->swap, 0, memory_order_release);
 }
 
 static void *reader_main(void *arg)
 {
     struct up_reader *rd = arg;
     while (!atomic_load_explicit(rd->stop, memory_order_acquire)) {
-        int r = reader_step(rd, true);
+        int r = reader_step(rd, rd->rsock, true);
+        pass_boundary(rd);
+        /* One relaxed load per batch; acquire only when something came. */
+        if (atomic_load_explicit(&rd->swap, memory_order_relaxed) &&
+            atomic_load_explicit(&rd->swap, memory_order_acquire)) /* acquire: swap_sock is written */
+            take_new_socket(rd, rd->swap_sock);
         if (r >= 0 || r == UP_EAGAIN)
             continue;
         up_counter_add(&rd->c.recv_errors, 1);
@@ -225,9 +302,7 @@ static void *reader_main(void *arg)
         up_sleep_ms(10); /* a persistent error must not spin a core */
     }
     /* Stop: take what the kernel still holds (bounded), then leave. */
-    for (int i = 0; i < 4096; i++)
-        if (reader_step(rd, false) <= 0)
-            break;
+    drain_socket(rd, rd->rsock);
     return NULL;
 }
 

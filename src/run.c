@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "config.h"
 #include "error.h"
 #include "http.h"
 #include "log.h"
@@ -84,6 +85,48 @@ static void exporters_free(struct exporters *e)
     up_metrics_http_free(e->endpoint);
 }
 
+/* How often the control thread does its periodic work (up_proxy_tick). */
+#define TICK_MS 1000
+
+/* SIGHUP: read the configuration again and apply it, or keep the running
+ * one and say why. */
+static void reload(struct up_proxy *p, struct up_options *o)
+{
+    static struct up_options n; /* large: off the stack */
+    char err[700];
+    if (!o->config[0]) {
+        up_log(UP_LOG_WARN, "SIGHUP ignored: no --config file to reload");
+        return;
+    }
+    up_log(UP_LOG_INFO, "reload: reading %s", o->config);
+    int r = up_config_load(&n, o->argc, o->argv, err, sizeof(err));
+    if (r == UP_OPTIONS_RUN && n.cli_targets)
+        up_log(UP_LOG_WARN, "reload: --target was given on the command line: the file's targets are ignored");
+    if (r == UP_OPTIONS_RUN)
+        r = up_options_resolve(&n, err, sizeof(err));
+    if (r == UP_OK)
+        r = up_proxy_reload(p, &n, err, sizeof(err));
+    if (r != UP_OK) {
+        up_log(UP_LOG_ERROR, "reload failed, the running configuration stays: %s", err);
+        return;
+    }
+    if (n.log_level != o->log_level) {
+        up_log(UP_LOG_INFO, "reload: --log-level %s -> %s", up_log_level_name(o->log_level),
+               up_log_level_name(n.log_level));
+        up_log_set_level(n.log_level);
+    }
+    if (n.stats_interval != o->stats_interval)
+        up_log(UP_LOG_INFO, "reload: --stats-interval %u -> %u", o->stats_interval, n.stats_interval);
+    if (n.resolve_interval != o->resolve_interval)
+        up_log(UP_LOG_INFO, "reload: --resolve-interval %u -> %u", o->resolve_interval, n.resolve_interval);
+    if (n.drain_ms != o->drain_ms)
+        up_log(UP_LOG_INFO, "reload: --drain-timeout %u ms -> %u ms", o->drain_ms, n.drain_ms);
+    o->log_level = n.log_level;
+    o->stats_interval = n.stats_interval;
+    o->resolve_interval = n.resolve_interval;
+    o->drain_ms = n.drain_ms;
+}
+
 int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
 {
     char err[600];
@@ -122,10 +165,11 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
     char src[80] = "?";
     up_proxy_source_addr(p, src, sizeof(src));
     up_log(UP_LOG_INFO, "udp-proxy %s listening on %s (%s), %zu target(s), %u reader(s), buffer %u, channel %u",
-           UP_VERSION, o->source, src, n, o->readers, (unsigned)o->buffer, (unsigned)o->channel_size);
-    for (size_t i = 0; i < n; i++) {
-        char t[80];
-        up_addr_format((struct sockaddr *)&o->target_addrs[i].ss, t, sizeof(t));
+           UP_VERSION, o->source, src, o->ntargets, o->readers, (unsigned)o->buffer, (unsigned)o->channel_size);
+    for (size_t i = 0; i < o->ntargets; i++) {
+        char t[80] = "not resolved yet";
+        if (o->target_addrs[i].len)
+            up_addr_format((struct sockaddr *)&o->target_addrs[i].ss, t, sizeof(t));
         up_log(UP_LOG_INFO, "target %s (%s)", o->targets[i], t);
     }
     if (ready)
@@ -135,11 +179,14 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
     up_proxy_snapshot(p, prev);
     uint64_t interval_ns = (uint64_t)o->stats_interval * 1000000000u;
     uint64_t next = up_now_ns() + interval_ns;
+    uint64_t next_tick = up_now_ns() + (uint64_t)TICK_MS * 1000000u;
     for (;;) {
-        int wait_ms = -1;
+        uint64_t now = up_now_ns();
+        int wait_ms = now >= next_tick ? 0 : (int)((next_tick - now) / 1000000u) + 1;
         if (interval_ns) {
-            uint64_t now = up_now_ns();
-            wait_ms = now >= next ? 0 : (int)((next - now) / 1000000u) + 1;
+            int w = now >= next ? 0 : (int)((next - now) / 1000000u) + 1;
+            if (w < wait_ms)
+                wait_ms = w;
         }
         int ev = up_ctrl_wait(wait_ms);
         if (ev == UP_CTRL_STOP) {
@@ -148,8 +195,17 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
         }
         if (ev == UP_CTRL_RELOAD) {
             up_notify_reloading();
-            up_log(UP_LOG_WARN, "SIGHUP ignored: no --config file to reload");
+            reload(p, o);
             up_notify_ready();
+            uint64_t want = (uint64_t)o->stats_interval * 1000000000u;
+            if (want != interval_ns) {
+                interval_ns = want;
+                next = up_now_ns() + interval_ns;
+            }
+        }
+        if (up_now_ns() >= next_tick) {
+            up_proxy_tick(p);
+            next_tick = up_now_ns() + (uint64_t)TICK_MS * 1000000u;
         }
         if (interval_ns && up_now_ns() >= next) {
             up_proxy_snapshot(p, cur);

@@ -52,10 +52,16 @@ void up_selfstats_format(const struct up_stats *cur, const struct up_stats *prev
         for (size_t i = 0; i < n; i++) {
             uint64_t v = m->get(cur, i);
             if (m->type == UP_METRIC_COUNTER && prev) {
-                /* The previous snapshot has the same targets; a reader array
-                 * it lacks counts as zero. */
-                bool have = m->scope != UP_METRIC_READER || i < prev->nreaders;
-                uint64_t p = have ? m->get(prev, i) : 0;
+                /* A reader array the previous snapshot lacks counts as zero;
+                 * targets are matched by name (a reload adds and removes
+                 * them), a new one counts from zero. */
+                size_t pi = i;
+                bool have = true;
+                if (m->scope == UP_METRIC_READER)
+                    have = i < prev->nreaders;
+                else if (m->scope == UP_METRIC_TARGET)
+                    have = (pi = up_stats_target_index(prev, cur->targets[i].name, i)) < prev->ntargets;
+                uint64_t p = have ? m->get(prev, pi) : 0;
                 v = v >= p ? v - p : v; /* the kernel's 32-bit drop counter may wrap */
             }
             int w = snprintf(line, sizeof(line), "%s%s:%" PRIu64 "|%s", prefix, m->name, v,

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static size_t put(char *buf, size_t size, size_t off, const char *fmt, ...)
 {
@@ -18,6 +19,23 @@ static size_t put(char *buf, size_t size, size_t off, const char *fmt, ...)
     return off < size ? off : size - 1;
 }
 
+size_t up_stats_target_index(const struct up_stats *s, const char *name, size_t hint)
+{
+    if (hint < s->ntargets && strcmp(s->targets[hint].name, name) == 0)
+        return hint;
+    for (size_t i = 0; i < s->ntargets; i++)
+        if (strcmp(s->targets[i].name, name) == 0)
+            return i;
+    return s->ntargets;
+}
+
+/* The same target in prev, or NULL. */
+static const struct up_stats_target *match(const struct up_stats *prev, const char *name, size_t hint)
+{
+    size_t i = up_stats_target_index(prev, name, hint);
+    return i < prev->ntargets ? &prev->targets[i] : NULL;
+}
+
 #define D(field) ((unsigned long long)(cur->field - (prev ? prev->field : 0)))
 #define DT(field) ((unsigned long long)(t->field - (p ? p->field : 0)))
 
@@ -31,14 +49,18 @@ size_t up_stats_format_delta(const struct up_stats *cur, const struct up_stats *
               D(received), D(received_bytes), D(oversize), D(no_buffer), D(kernel_drops));
     if (cur->recv_errors)
         off = put(buf, size, off, " recv_errors=%llu", D(recv_errors));
+    if (cur->not_allowed)
+        off = put(buf, size, off, " not_allowed=%llu", D(not_allowed));
     for (size_t i = 0; i < cur->ntargets; i++) {
         const struct up_stats_target *t = &cur->targets[i];
-        const struct up_stats_target *p = prev && i < prev->ntargets ? &prev->targets[i] : NULL;
+        const struct up_stats_target *p = prev ? match(prev, t->name, i) : NULL;
         off = put(buf, size, off,
                   " target=%s sent=%llu sent_bytes=%llu dropped_queue_full=%llu dropped_send_error=%llu"
                   " dropped_shutdown=%llu queue=%llu/%llu",
                   t->name, DT(sent), DT(sent_bytes), DT(dropped_queue_full), DT(dropped_send_error),
                   DT(dropped_shutdown), (unsigned long long)t->queue_depth, (unsigned long long)t->queue_capacity);
+        if (t->resolve_failures)
+            off = put(buf, size, off, " resolve_failures=%llu", DT(resolve_failures));
     }
     return off;
 }

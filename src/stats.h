@@ -10,8 +10,13 @@
  * Identities (exact after a drain):
  *   per target: sent + dropped_queue_full + dropped_send_error
  *               + dropped_shutdown == received
- *   oversize and no_buffer datagrams are not counted as received: they were
- *   never forwarded anywhere and have counters of their own.
+ *   oversize, no_buffer and not_allowed datagrams are not counted as
+ *   received: they were never forwarded anywhere and have counters of their
+ *   own.
+ * Targets come and go on reload: a removed target leaves the snapshot once
+ * it has drained (its final counters are logged then); an added one starts
+ * at zero. So the per-target identity holds for targets that were there
+ * all along; the stats line matches targets by name, not position.
  */
 #ifndef UP_STATS_H
 #define UP_STATS_H
@@ -40,6 +45,7 @@ struct up_reader_counters {
     up_counter oversize;       /* larger than --buffer: not forwarded */
     up_counter no_buffer;      /* no free buffer: not forwarded (should stay 0) */
     up_counter recv_errors;    /* failed receive calls */
+    up_counter not_allowed;    /* sender outside --allow: not forwarded */
 };
 
 /* Per target, one copy per thread that touches the target. */
@@ -57,14 +63,15 @@ struct up_target_counters {
 struct up_stats_target {
     char name[UP_NAME_MAX]; /* as the operator wrote it */
     uint64_t sent, sent_bytes, dropped_queue_full, dropped_send_error, dropped_shutdown;
-    uint64_t queue_depth;    /* datagrams queued now, all readers */
-    uint64_t queue_capacity; /* datagrams the queues hold, all readers */
-    int writer_alive;        /* 1 while the writer thread runs */
+    uint64_t queue_depth;      /* datagrams queued now, all readers */
+    uint64_t queue_capacity;   /* datagrams the queues hold, all readers */
+    uint64_t resolve_failures; /* lookups of the target's name that failed (last address kept) */
+    int writer_alive;          /* 1 while the writer thread runs */
 };
 
 struct up_stats {
     double taken_at; /* wall clock, seconds */
-    uint64_t received, received_bytes, oversize, no_buffer, recv_errors;
+    uint64_t received, received_bytes, oversize, no_buffer, recv_errors, not_allowed;
     uint64_t kernel_drops; /* receive-buffer overflows the kernel counted since start */
     size_t ntargets;
     struct up_stats_target *targets; /* ntargets entries, owned by the caller */
@@ -74,6 +81,11 @@ struct up_stats {
     uint64_t *reader_kernel_drops; /* per source socket, cumulative; room for up_proxy_reader_count()
                                     * entries, owned by the caller; NULL: not wanted */
 };
+
+/* Index of the target called `name` in s (hint: where it probably is), or
+ * s->ntargets when s has none: a reload adds and removes targets, so two
+ * snapshots are matched by name, not by position. */
+size_t up_stats_target_index(const struct up_stats *s, const char *name, size_t hint);
 
 /* Append "key=value" pairs of (cur - prev) to buf (prev may be NULL:
  * totals). Returns the length written (truncated at size). */

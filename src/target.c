@@ -19,6 +19,22 @@
 atomic_int up_fence_word; /* see fence.h */
 #endif
 
+/* A non-blocking datagram socket with the target's send buffer. */
+static int open_socket(struct up_target *t, int family, up_sock *out)
+{
+    int r = up_udp_open(family, true, out);
+    if (r != UP_OK)
+        return r;
+    if (t->sndbuf > 0) {
+        int got = 0;
+        if (up_sock_set_buffer(*out, false, t->sndbuf, &got) == UP_ERANGE)
+            up_log(UP_LOG_WARN,
+                   "target %s: send buffer capped at %d bytes (asked %d); raise the net.core.wmem_max sysctl", t->name,
+                   got, t->sndbuf);
+    }
+    return UP_OK;
+}
+
 int up_target_init(struct up_target *t, const struct up_addr *addr, size_t nqueues, uint32_t channel_size, int sndbuf)
 {
     int r;
@@ -30,20 +46,26 @@ int up_target_init(struct up_target *t, const struct up_addr *addr, size_t nqueu
     atomic_init(&t->state, UP_TARGET_RUN);
     atomic_init(&t->drain_deadline_ns, 0);
     atomic_init(&t->alive, 0);
+    atomic_init(&t->reconnect, 0);
+    t->is_unix = addr->len && addr->ss.ss_family == AF_UNIX;
+    t->sndbuf = sndbuf;
 
-    r = up_udp_open(addr->ss.ss_family, true, &t->sock);
+    r = open_socket(t, addr->len ? addr->ss.ss_family : AF_INET, &t->sock);
     if (r != UP_OK)
         goto fail;
-    if (sndbuf > 0) {
-        int got = 0;
-        if (up_sock_set_buffer(t->sock, false, sndbuf, &got) == UP_ERANGE)
-            up_log(UP_LOG_WARN,
-                   "target %s: send buffer capped at %d bytes (asked %d); raise the net.core.wmem_max sysctl", t->name,
-                   got, sndbuf);
+    if (addr->len) {
+        r = up_udp_connect(t->sock, (const struct sockaddr *)&addr->ss, addr->len);
+        if (r == UP_OK) {
+            t->connected = true;
+        } else if (t->is_unix) {
+            /* Not there yet: count drops until it is (up_target_reconnect). */
+            up_log(UP_LOG_WARN, "target %s: cannot connect: %s (datagrams count as dropped_send_error until it can)",
+                   t->name, up_strerror(r));
+            atomic_store_explicit(&t->reconnect, 1, memory_order_relaxed);
+        } else {
+            goto fail;
+        }
     }
-    r = up_udp_connect(t->sock, (const struct sockaddr *)&addr->ss, addr->len);
-    if (r != UP_OK)
-        goto fail;
     r = UP_ENOMEM;
     t->nqueues = nqueues;
     t->queues = up_calloc(nqueues, sizeof(*t->queues));
@@ -106,11 +128,16 @@ size_t up_target_send(struct up_target *t, struct up_io *io, const struct up_dgr
         if (r == UP_EAGAIN)
             break;
         /* One datagram failed (nothing listening, no route, no kernel
-         * buffers...): count it, say so now and then, go on. */
-        up_counter_add(&c->dropped_send_error, 1);
+         * buffers...): count it, say so now and then, go on. Without a
+         * peer every one would fail alike: count them all at once. */
+        size_t failed = r == UP_ENOTCONN ? n - done : 1;
+        if (t->is_unix && (r == UP_ECONNREFUSED || r == UP_ENOTCONN || r == UP_ENOENT) &&
+            !atomic_load_explicit(&t->reconnect, memory_order_relaxed))
+            atomic_store_explicit(&t->reconnect, 1, memory_order_relaxed); /* the peer went away */
+        up_counter_add(&c->dropped_send_error, failed);
         up_log_limited(rl, UP_LOG_WARN, "target %s: send failed: %s (counted in dropped_send_error)", t->name,
                        up_strerror(r));
-        done++;
+        done += failed;
     }
     if (sent) {
         up_counter_add(&c->sent, sent);
@@ -269,6 +296,52 @@ void up_target_join(struct up_target *t)
     t->started = false;
 }
 
+int up_target_set_addr(struct up_target *t, const struct up_addr *addr)
+{
+    int r;
+    if (t->addr.len && addr->ss.ss_family == t->addr.ss.ss_family) {
+        /* Same family: connect() again swaps the peer in place. */
+        r = up_udp_connect(t->sock, (const struct sockaddr *)&addr->ss, addr->len);
+    } else {
+        up_sock fresh = UP_SOCK_INVALID;
+        r = open_socket(t, addr->ss.ss_family, &fresh);
+        if (r == UP_OK)
+            r = up_udp_connect(fresh, (const struct sockaddr *)&addr->ss, addr->len);
+        if (r == UP_OK)
+            r = up_sock_replace(t->sock, fresh);
+        else
+            up_sock_close(fresh);
+    }
+    if (r != UP_OK)
+        return r;
+    struct up_addr keep = *addr;
+    snprintf(keep.text, sizeof(keep.text), "%s", t->addr.text);
+    t->addr = keep;
+    t->connected = true;
+    return UP_OK;
+}
+
+int up_target_reconnect(struct up_target *t)
+{
+    if (!t->is_unix || !atomic_load_explicit(&t->reconnect, memory_order_relaxed))
+        return UP_OK;
+    /* Clear first: a failure seen after our connect sets it again. */
+    atomic_store_explicit(&t->reconnect, 0, memory_order_relaxed);
+    int r = up_udp_connect(t->sock, (const struct sockaddr *)&t->addr.ss, t->addr.len);
+    if (r != UP_OK) {
+        atomic_store_explicit(&t->reconnect, 1, memory_order_relaxed);
+        if (t->connected)
+            up_log(UP_LOG_WARN, "target %s: lost its socket: %s (retrying every second)", t->name, up_strerror(r));
+        t->connected = false;
+        return r;
+    }
+    /* Only after a failure was seen: a first connect or a receiver that
+     * came back with a new socket. At most once a second. */
+    up_log(UP_LOG_INFO, "target %s: connected", t->name);
+    t->connected = true;
+    return UP_OK;
+}
+
 void up_target_snapshot(struct up_target *t, struct up_stats_target *s)
 {
     memset(s, 0, sizeof(*s));
@@ -286,4 +359,5 @@ void up_target_snapshot(struct up_target *t, struct up_stats_target *s)
         s->queue_capacity += up_queue_capacity(&t->queues[i]);
     }
     s->writer_alive = atomic_load_explicit(&t->alive, memory_order_acquire);
+    s->resolve_failures = up_counter_get(&t->resolve_failures);
 }

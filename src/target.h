@@ -13,6 +13,14 @@
  * empty, after announcing it in `sleeping`; a reader posts the semaphore only
  * when it takes that flag down, so a busy writer costs the reader no system
  * call at all (Dekker-style handshake with seq_cst fences on both sides).
+ *
+ * Moving targets (control thread only, never on the data path): a target
+ * named by a host name is re-resolved now and then; a new address of the
+ * same family is set with connect() on the same socket (the kernel swaps the
+ * peer atomically), another family gets a fresh socket put in place of the
+ * old descriptor (up_sock_replace). The queues stay as they are. A Unix
+ * target whose socket is missing or was re-created is connected again. A
+ * target with no usable peer counts its datagrams in dropped_send_error.
  */
 #ifndef UP_TARGET_H
 #define UP_TARGET_H
@@ -61,11 +69,22 @@ struct up_target {
     void **batch;           /* [UP_BATCH] packets being sent */
     size_t *per_queue;      /* [nqueues] items taken from each queue */
     struct up_ratelimit rl; /* send-error log limiter */
+    /* Control thread only (re-resolving, reconnecting). */
+    bool is_unix;                /* unix: target (fixed) */
+    bool connected;              /* the socket has a peer */
+    int sndbuf;                  /* --sndbuf it was made with */
+    uint64_t next_resolve_ns;    /* up_now_ns() of the next lookup (named targets) */
+    up_counter resolve_failures; /* failed lookups (written by the control thread) */
+    /* Set by whoever sends when a Unix peer went away; the control thread
+     * connects again and clears it. */
+    _Alignas(64) atomic_int reconnect;
 };
 
 /* Set up t: connect a socket to addr (send buffer sndbuf bytes), make
- * nqueues queues of channel_size datagrams. Returns UP_OK or an error; on
- * error t holds nothing to free. */
+ * nqueues queues of channel_size datagrams. addr->len 0 (a name that does
+ * not resolve yet) or a Unix socket that is not there yet gives a target
+ * without a peer, not an error. Returns UP_OK or an error; on error t holds
+ * nothing to free. */
 int up_target_init(struct up_target *t, const struct up_addr *addr, size_t nqueues, uint32_t channel_size, int sndbuf);
 /* Start the writer thread. */
 int up_target_start(struct up_target *t);
@@ -86,6 +105,15 @@ void up_target_wake(struct up_target *t);
  * keep the per-target order (see the reader's inline rule). */
 size_t up_target_send(struct up_target *t, struct up_io *io, const struct up_dgram *dg, size_t n,
                       struct up_target_counters *c, struct up_ratelimit *rl);
+
+/* Control thread: point the target at a new address of its name, keeping
+ * its queues. Returns UP_OK or an error (the old address stays). */
+int up_target_set_addr(struct up_target *t, const struct up_addr *addr);
+
+/* Control thread: connect a Unix target again if a sender saw its peer go
+ * away (or it never had one). Returns UP_OK when connected (or nothing to
+ * do), else the connect error. */
+int up_target_reconnect(struct up_target *t);
 
 /* Sum this target's counters into s. */
 void up_target_snapshot(struct up_target *t, struct up_stats_target *s);

@@ -34,6 +34,9 @@ int up_error_from_sys(int e)
     case ENOTSOCK:
     case ESHUTDOWN: return UP_ECLOSED;
     case ETIMEDOUT: return UP_ETIMEDOUT;
+    case ENOTCONN:
+    case EDESTADDRREQ: return UP_ENOTCONN;
+    case ENOENT: return UP_ENOENT;
     default: return UP_EIO;
     }
 }

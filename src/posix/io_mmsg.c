@@ -48,11 +48,17 @@ static void point(struct up_io *io, const struct up_dgram *dg, size_t n)
     }
 }
 
-int up_udp_recv_batch(up_sock s, struct up_io *io, struct up_dgram *dg, size_t n, bool wait)
+static int recv_batch(up_sock s, struct up_io *io, struct up_dgram *dg, size_t n, bool wait,
+                      struct sockaddr_storage *from)
 {
     if (n > io->cap)
         n = io->cap;
     point(io, dg, n);
+    if (from)
+        for (size_t i = 0; i < n; i++) {
+            io->mm[i].msg_hdr.msg_name = &from[i];
+            io->mm[i].msg_hdr.msg_namelen = sizeof(from[i]);
+        }
     /* MSG_TRUNC: report the real length of a datagram larger than the
      * buffers, so oversize is detected (and never forwarded cut). */
     int flags = MSG_TRUNC | (wait ? MSG_WAITFORONE : MSG_DONTWAIT);
@@ -74,6 +80,17 @@ int up_udp_recv_batch(up_sock s, struct up_io *io, struct up_dgram *dg, size_t n
         dg[i].flags = (io->mm[i].msg_hdr.msg_flags & MSG_TRUNC) ? UP_DGRAM_TRUNC : 0;
     }
     return r;
+}
+
+int up_udp_recv_batch(up_sock s, struct up_io *io, struct up_dgram *dg, size_t n, bool wait)
+{
+    return recv_batch(s, io, dg, n, wait, NULL);
+}
+
+int up_udp_recv_batch_from(up_sock s, struct up_io *io, struct up_dgram *dg, size_t n, bool wait,
+                           struct sockaddr_storage *from)
+{
+    return recv_batch(s, io, dg, n, wait, from);
 }
 
 int up_udp_send_batch(up_sock s, struct up_io *io, const struct up_dgram *dg, size_t n)

@@ -1,13 +1,17 @@
-/* posix/net.c - socket set-up for POSIX systems (see platform.h). */
+/* posix/net.c - socket set-up for POSIX systems, UDP and Unix datagram
+ * sockets (see platform.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <linux/filter.h>
 #include <linux/sock_diag.h>
 #endif
 
@@ -44,6 +48,45 @@ int up_udp_bind(up_sock s, const struct sockaddr *sa, up_socklen len, bool reuse
     if (bind(s, sa, len) < 0)
         return up_last_error();
     return UP_OK;
+}
+
+int up_udp_steer_newest(up_sock s, unsigned nnew)
+{
+#if defined(__linux__) && defined(SO_ATTACH_REUSEPORT_CBPF)
+    /* The group's sockets are numbered in the order they joined: the old
+     * ones 0..nnew-1, ours nnew..2*nnew-1. Return nnew + cpu % nnew. Once
+     * the old ones close, the number is past the group's end and the
+     * kernel falls back to its hash (and up_udp_steer_clear removes it). */
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_CPU)),
+        BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, nnew),
+        BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, nnew),
+        BPF_STMT(BPF_RET | BPF_A, 0),
+    };
+    struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
+    if (nnew == 0)
+        return UP_EINVAL;
+    if (setsockopt(s, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) < 0)
+        return up_last_error();
+    return UP_OK;
+#else
+    (void)s;
+    (void)nnew;
+    return UP_EAFNOSUPPORT;
+#endif
+}
+
+void up_udp_steer_clear(up_sock s)
+{
+#if defined(__linux__)
+#ifndef SO_DETACH_REUSEPORT_BPF
+#define SO_DETACH_REUSEPORT_BPF 68
+#endif
+    int zero = 0;
+    (void)setsockopt(s, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &zero, sizeof(zero));
+#else
+    (void)s;
+#endif
 }
 
 int up_udp_connect(up_sock s, const struct sockaddr *sa, up_socklen len)
@@ -135,4 +178,86 @@ int up_sock_local_addr(up_sock s, struct sockaddr_storage *ss, up_socklen *len)
     if (getsockname(s, (struct sockaddr *)ss, len) < 0)
         return up_last_error();
     return UP_OK;
+}
+
+int up_sock_replace(up_sock old, up_sock fresh)
+{
+    int r = UP_OK;
+    /* dup2 swaps the file behind `old` in one step: a writer or reader in
+     * another thread sends either on the old socket or on the new one. */
+    while (dup2(fresh, old) < 0) {
+        if (errno != EINTR) {
+            r = up_last_error();
+            break;
+        }
+    }
+    if (r == UP_OK) {
+        int fl = fcntl(old, F_GETFD);
+        if (fl >= 0)
+            fcntl(old, F_SETFD, fl | FD_CLOEXEC); /* dup2 clears it */
+    }
+    close(fresh);
+    return r;
+}
+
+int up_unix_addr(const char *path, struct sockaddr_storage *ss, up_socklen *len)
+{
+    struct sockaddr_un *un = (struct sockaddr_un *)ss;
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof(un->sun_path))
+        return UP_EINVAL;
+    memset(ss, 0, sizeof(*ss));
+    un->sun_family = AF_UNIX;
+    memcpy(un->sun_path, path, n + 1);
+    *len = (up_socklen)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+    return UP_OK;
+}
+
+const char *up_unix_path(const struct sockaddr_storage *ss)
+{
+    return ((const struct sockaddr_un *)ss)->sun_path;
+}
+
+/* Is somebody receiving on the socket file at ss? */
+static bool unix_alive(const struct sockaddr_storage *ss, up_socklen len)
+{
+    int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return true; /* cannot tell: do not remove */
+    int r = connect(s, (const struct sockaddr *)ss, len);
+    int e = errno;
+    close(s);
+    return r == 0 || e != ECONNREFUSED;
+}
+
+int up_unix_bind(up_sock s, const struct sockaddr_storage *ss, up_socklen len, unsigned mode)
+{
+    const char *path = up_unix_path(ss);
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode))
+            return UP_ENOTSOCK;
+        if (unix_alive(ss, len))
+            return UP_EADDRINUSE;
+        if (unlink(path) < 0 && errno != ENOENT)
+            return up_last_error();
+    }
+    if (bind(s, (const struct sockaddr *)ss, len) < 0)
+        return up_last_error();
+    /* The file is made with the umask's bits (commonly 0755: nobody else
+     * may send yet); set the operator's mode right after. */
+    if (chmod(path, (mode_t)mode) < 0) {
+        int r = up_last_error();
+        unlink(path);
+        return r;
+    }
+    return UP_OK;
+}
+
+void up_unix_unlink(const struct sockaddr_storage *ss)
+{
+    struct stat st;
+    const char *path = up_unix_path(ss);
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(path);
 }

@@ -30,15 +30,18 @@ void up_io_free(struct up_io *io)
     up_free(io);
 }
 
-/* Receive one datagram. Returns 1, UP_EAGAIN when none is queued, or an error. */
-static int recv_one(up_sock s, struct up_dgram *d)
+/* Receive one datagram (and its sender into from, unless NULL). Returns 1,
+ * UP_EAGAIN when none is queued, or an error. */
+static int recv_one(up_sock s, struct up_dgram *d, struct sockaddr_storage *from)
 {
     DWORD got = 0, flags = 0;
+    INT fromlen = sizeof(*from);
     uint32_t cap = 0;
     for (uint32_t i = 0; i < d->iovcnt; i++)
         cap += (uint32_t)UP_BUF_LEN(d->iov[i]);
     for (;;) {
-        if (WSARecvFrom(s, d->iov, d->iovcnt, &got, &flags, NULL, NULL, NULL, NULL) == 0) {
+        if (WSARecvFrom(s, d->iov, d->iovcnt, &got, &flags, (struct sockaddr *)from, from ? &fromlen : NULL, NULL,
+                        NULL) == 0) {
             d->len = (uint32_t)got;
             d->flags = (flags & MSG_PARTIAL) ? UP_DGRAM_TRUNC : 0;
             return 1;
@@ -59,13 +62,14 @@ static int recv_one(up_sock s, struct up_dgram *d)
     }
 }
 
-int up_udp_recv_batch(up_sock s, struct up_io *io, struct up_dgram *dg, size_t n, bool wait)
+static int recv_batch(up_sock s, struct up_io *io, struct up_dgram *dg, size_t n, bool wait,
+                      struct sockaddr_storage *from)
 {
     if (n > io->cap)
         n = io->cap;
     size_t i = 0;
     while (i < n) {
-        int r = recv_one(s, &dg[i]);
+        int r = recv_one(s, &dg[i], from ? &from[i] : NULL);
         if (r == 1) {
             i++;
             continue;
@@ -83,6 +87,17 @@ int up_udp_recv_batch(up_sock s, struct up_io *io, struct up_dgram *dg, size_t n
         wait = false; /* one wait per batch, as MSG_WAITFORONE */
     }
     return (int)i;
+}
+
+int up_udp_recv_batch(up_sock s, struct up_io *io, struct up_dgram *dg, size_t n, bool wait)
+{
+    return recv_batch(s, io, dg, n, wait, NULL);
+}
+
+int up_udp_recv_batch_from(up_sock s, struct up_io *io, struct up_dgram *dg, size_t n, bool wait,
+                           struct sockaddr_storage *from)
+{
+    return recv_batch(s, io, dg, n, wait, from);
 }
 
 int up_udp_send_batch(up_sock s, struct up_io *io, const struct up_dgram *dg, size_t n)

@@ -127,3 +127,54 @@ int up_sock_local_addr(up_sock s, struct sockaddr_storage *ss, up_socklen *len)
         return up_last_error();
     return UP_OK;
 }
+
+/* ---- not on Windows: Unix datagram sockets, fd replacement, steering ---- */
+
+int up_sock_replace(up_sock old, up_sock fresh)
+{
+    /* A SOCKET cannot be put in another's place: a target whose name moves
+     * to the other address family keeps its old address (logged). */
+    (void)old;
+    closesocket(fresh);
+    return UP_EAFNOSUPPORT;
+}
+
+int up_unix_addr(const char *path, struct sockaddr_storage *ss, up_socklen *len)
+{
+    (void)path;
+    (void)ss;
+    (void)len;
+    return UP_EAFNOSUPPORT;
+}
+
+const char *up_unix_path(const struct sockaddr_storage *ss)
+{
+    (void)ss;
+    return "";
+}
+
+int up_unix_bind(up_sock s, const struct sockaddr_storage *ss, up_socklen len, unsigned mode)
+{
+    (void)s;
+    (void)ss;
+    (void)len;
+    (void)mode;
+    return UP_EAFNOSUPPORT;
+}
+
+void up_unix_unlink(const struct sockaddr_storage *ss)
+{
+    (void)ss;
+}
+
+int up_udp_steer_newest(up_sock s, unsigned nnew)
+{
+    (void)s;
+    (void)nnew;
+    return UP_EAFNOSUPPORT;
+}
+
+void up_udp_steer_clear(up_sock s)
+{
+    (void)s;
+}

@@ -35,6 +35,8 @@ static int splits(const char *text)
 {
     char host[UP_HOST_MAX];
     uint16_t port;
+    if (up_addr_is_unix(text)) /* unix:/path: a Unix datagram socket */
+        return up_addr_check_unix(text) == UP_OK;
     return up_addr_split(text, host, sizeof(host), &port) == UP_OK;
 }
 

@@ -336,9 +336,14 @@ static void test_format(void **state)
 
     struct sockaddr_storage other;
     memset(&other, 0, sizeof(other));
-    other.ss_family = AF_UNIX;
+    other.ss_family = AF_UNSPEC;
     up_addr_format((const struct sockaddr *)&other, buf, sizeof(buf));
     assert_string_equal(buf, "unknown");
+
+    /* A Unix datagram socket (unix:/path) formats as it was written. */
+    assert_int_equal(up_addr_resolve("unix:/run/dsd.sock", false, &a), UP_OK);
+    up_addr_format((const struct sockaddr *)&a.ss, buf, sizeof(buf));
+    assert_string_equal(buf, "unix:/run/dsd.sock");
 }
 
 static void test_equal(void **state)
