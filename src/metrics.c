@@ -27,6 +27,7 @@ PROC(oversize)
 PROC(no_buffer)
 PROC(recv_errors)
 PROC(source_bound)
+PROC(not_allowed)
 TARGET(sent)
 TARGET(sent_bytes)
 TARGET(dropped_queue_full)
@@ -35,6 +36,7 @@ TARGET(dropped_shutdown)
 TARGET(queue_depth)
 TARGET(queue_capacity)
 TARGET(writer_alive)
+TARGET(resolve_failures)
 #undef PROC
 #undef TARGET
 
@@ -54,6 +56,8 @@ const struct up_metric up_metrics[] = {
      UP_METRIC_PROCESS, NULL, get_no_buffer},
     {"receive_errors", "Failed receive calls on the source socket(s).", UP_METRIC_COUNTER, UP_METRIC_PROCESS, NULL,
      get_recv_errors},
+    {"not_allowed_datagrams", "Datagrams from senders outside --allow: dropped, not forwarded.", UP_METRIC_COUNTER,
+     UP_METRIC_PROCESS, NULL, get_not_allowed},
     {"kernel_receive_drops", "Datagrams the kernel dropped because a source socket's receive buffer was full.",
      UP_METRIC_COUNTER, UP_METRIC_READER, NULL, get_reader_kernel_drops},
     {"source_bound", "1 while the source is bound and receiving, 0 while stopping.", UP_METRIC_GAUGE, UP_METRIC_PROCESS,
@@ -74,6 +78,8 @@ const struct up_metric up_metrics[] = {
      get_t_queue_capacity},
     {"writer_up", "1 while the target's writer thread runs.", UP_METRIC_GAUGE, UP_METRIC_TARGET, NULL,
      get_t_writer_alive},
+    {"resolve_failures", "Failed lookups of the target's host name (the last good address is kept).", UP_METRIC_COUNTER,
+     UP_METRIC_TARGET, NULL, get_t_resolve_failures},
 };
 const size_t up_metrics_count = sizeof(up_metrics) / sizeof(up_metrics[0]);
 

@@ -63,6 +63,9 @@ static const char expected[] =
     "# HELP udp_proxy_receive_errors_total Failed receive calls on the source socket(s).\n"
     "# TYPE udp_proxy_receive_errors_total counter\n"
     "udp_proxy_receive_errors_total 1\n"
+    "# HELP udp_proxy_not_allowed_datagrams_total Datagrams from senders outside --allow: dropped, not forwarded.\n"
+    "# TYPE udp_proxy_not_allowed_datagrams_total counter\n"
+    "udp_proxy_not_allowed_datagrams_total 0\n"
     "# HELP udp_proxy_kernel_receive_drops_total Datagrams the kernel dropped because a source socket's receive "
     "buffer was full.\n"
     "# TYPE udp_proxy_kernel_receive_drops_total counter\n"
@@ -100,6 +103,11 @@ static const char expected[] =
     "# TYPE udp_proxy_writer_up gauge\n"
     "udp_proxy_writer_up{target=\"127.0.0.1:8126\"} 1\n"
     "udp_proxy_writer_up{target=\"we\\\"ird\\\\na\\nme:1\"} 0\n"
+    "# HELP udp_proxy_resolve_failures_total Failed lookups of the target's host name (the last good address is "
+    "kept).\n"
+    "# TYPE udp_proxy_resolve_failures_total counter\n"
+    "udp_proxy_resolve_failures_total{target=\"127.0.0.1:8126\"} 0\n"
+    "udp_proxy_resolve_failures_total{target=\"we\\\"ird\\\\na\\nme:1\"} 0\n"
     "# HELP process_start_time_seconds Start time of the process since the Unix epoch, in seconds.\n"
     "# TYPE process_start_time_seconds gauge\n"
     "process_start_time_seconds 1700000000.250\n"
@@ -145,9 +153,9 @@ static void test_families_grouped(void **state)
             assert_true(line[fl] == ' ' || line[fl] == '{');
         }
     }
-    assert_int_equal(helps, 15); /* 13 udp_proxy families, start time, build info */
+    assert_int_equal(helps, 17); /* 15 udp_proxy families, start time, build info */
     assert_int_equal(types, helps);
-    assert_int_equal(samples, 1 + 1 + 1 + 1 + 1 + 2 + 1 + 2 + 2 + 6 + 2 + 2 + 2 + 1 + 1);
+    assert_int_equal(samples, 1 + 1 + 1 + 1 + 1 + 1 + 2 + 1 + 2 + 2 + 6 + 2 + 2 + 2 + 2 + 1 + 1);
 }
 
 static void test_bound_and_cut(void **state)

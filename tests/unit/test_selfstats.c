@@ -84,8 +84,8 @@ static void test_deltas_gauges_tags(void **state)
     assert_true(has_line(&l, "udp_proxy.queue_depth:3|g|#target:127.0.0.1:8126"));
     assert_true(has_line(&l, "udp_proxy.queue_capacity:8192|g|#target:127.0.0.1:8126"));
     assert_true(has_line(&l, "udp_proxy.writer_up:0|g|#target:a_b_c_d_e"));
-    /* one line per value: 6 process-wide + 1 reader + 8 per target */
-    assert_int_equal(l.count, 5 + 1 + 1 + 2 * 8);
+    /* one line per value: 7 process-wide + 1 reader + 9 per target */
+    assert_int_equal(l.count, 7 + 1 + 2 * 9);
 
     /* No previous report: counters are totals; another prefix. */
     struct lines t = {0};
