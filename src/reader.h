@@ -13,7 +13,8 @@
  *     -> drop oversize (counted, never forwarded cut)
  *     -> for each target: if its queues are drained and the batch is small,
  *        sendmmsg inline (MSG_DONTWAIT); push what is left to its queue
- *        (full queue: that target's drop, counted), wake its writer
+ *        and wake its writer; if the queue is full, offer the rest to the
+ *        socket (MSG_DONTWAIT); what it refuses is that target's drop
  *     -> give back the references of targets that did not keep a packet
  *     -> reserve fresh packets for the next batch
  */
