@@ -478,8 +478,9 @@ def write_report(rows, rates, hl, fault_rate, idle, lgmax, loads, elapsed):
 
 
 def plot(rows, rates):
-    """delivered.png: per proxy, the median delivered % to the worse target against the offered rate.
-    The 'max' point sits at the rate the generator achieved with that proxy running (median)."""
+    """delivered.png: per proxy, the median delivered % to the worse target against the rate the load
+    generator achieved with that proxy running (median): a proxy that takes the generator's CPU is not
+    credited with a rate it was never offered. The 'max' points are drawn unconnected."""
     dat = os.path.join(OUT, "delivered.dat")
     tics = []
     with open(dat, "w") as f:
@@ -493,15 +494,15 @@ def plot(rows, rates):
             for name in PROXIES:
                 rr = matrix(rows, name, rate)
                 v = med([worst_pct(r) for r in rr])
-                x = rate if rate != "max" else med([r["loadgen_rate"] for r in rr])
+                x = med([r["loadgen_rate"] for r in rr])
                 cols += ["NaN", "NaN"] if v is None or x is None else ["%s" % x, "%.3f" % v]
             f.write(" ".join(cols) + "\n")
     xs = [r for r in rates if r != "max"] + [x["loadgen_rate"] for x in rows if x["rate"] == "max"]
     script = """
 set terminal pngcairo size 960,600 font ",11"
 set output '%s'
-set title "Delivered to the worse of two targets vs offered rate (median of %d runs, loopback, %d CPUs)"
-set xlabel "offered rate (datagrams/s); open circles: the load generator as fast as it could go beside each proxy"
+set title "Delivered to the worse of two targets vs achieved rate (median of %d runs, loopback, %d CPUs)"
+set xlabel "rate achieved by the load generator beside each proxy (datagrams/s, median); open circles: as fast as it could go"
 set ylabel "delivered %% (worse target)"
 set logscale x 2
 set xrange [%f:%f]
