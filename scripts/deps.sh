@@ -22,7 +22,7 @@ done
 if [ "$(id -u)" = 0 ]; then
     echo "deps: installing:$missing"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
+    apt-get update -qq || echo "deps: apt-get update failed; trying with the package lists we have"
     apt-get install -y -qq $missing
 else
     echo "deps: missing Debian packages. Run:"
