@@ -75,4 +75,34 @@ for level, expect in (("debug", True), ("info", False)):
     check(("received 5 bytes" in p.text()) == expect, "per-datagram line at %s: %s" % (level, expect))
     p.kill()
     a.close()
+
+# --rcvbuf above net.core.rmem_max: root forces it (SO_RCVBUFFORCE) silently; an unprivileged user gets one
+# warning (not one per reader) naming the sysctl to raise.
+want = 64 << 20
+try:
+    rmem_max = int(open("/proc/sys/net/core/rmem_max").read())
+except OSError:
+    rmem_max = 0
+for unprivileged in (False, True):
+    prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if unprivileged else []
+    if unprivileged:
+        probe = subprocess.run(prefix + [BINARY, "--version"], capture_output=True)
+        if os.geteuid() != 0 or probe.returncode != 0 or rmem_max >= want:
+            print("note: unprivileged --rcvbuf check not run here (needs root, setpriv, a binary 'nobody' can "
+                  "execute and net.core.rmem_max < 64 MiB)")
+            continue
+    a = Sink()
+    src = free_port()
+    proc = subprocess.Popen(prefix + [BINARY, "--source", "127.0.0.1:%d" % src, "--target", a.addr, "--readers", "3",
+                                      "--rcvbuf", "64M"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    out = proc.communicate(timeout=10)[0]
+    a.close()
+    n = sum(1 for line in out.splitlines() if "net.core.rmem_max" in line)
+    if unprivileged:
+        check(n == 1, "unprivileged: exactly one warning naming net.core.rmem_max (got %d)" % n)
+    elif os.geteuid() == 0:
+        check(n == 0, "root: the buffer is forced, no warning")
+    check(proc.returncode == 0, "exit 0")
 print("PASS")
