@@ -167,6 +167,11 @@ def parse_stats(line):
     return glob, targets
 
 
+def accounted(c):
+    """A target's counters: what was sent plus every drop reason."""
+    return c["sent"] + c["dropped_send_error"] + c["dropped_queue_full"] + c["dropped_shutdown"]
+
+
 def dogstatsd_payloads(n, seed=1, special=True):
     """n deterministic datagrams: mostly DogStatsD-sized, some of 0, 1 and 65,507 bytes."""
     rnd = random.Random(seed)

@@ -15,7 +15,7 @@ try:
     g, t = p.final_totals()
     d = t["127.0.0.1:%d" % dead]
     check(d["dropped_send_error"] > 0, "dead target: send errors counted (%d)" % d["dropped_send_error"])
-    total = d["sent"] + d["dropped_send_error"] + d["dropped_queue_full"] + d["dropped_shutdown"]
+    total = accounted(d)
     check(total == g["received"] == N, "dead target: sent + dropped = received = %d" % N)
     check("connection refused" in p.text(), "send error logged")
     check(p.text().count("send failed") < 50, "send errors are rate-limited in the log")

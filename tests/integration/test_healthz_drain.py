@@ -43,7 +43,7 @@ try:
     g, t = p.final_totals()
     u = t["unix:" + path]
     check(u["dropped_shutdown"] > 0, "what the stuck target still had queued is counted (%d)" % u["dropped_shutdown"])
-    total = u["sent"] + u["dropped_send_error"] + u["dropped_queue_full"] + u["dropped_shutdown"]
+    total = accounted(u)
     check(total == g["received"] == N, "stuck target: sent + dropped = received = %d" % N)
 finally:
     p.kill()

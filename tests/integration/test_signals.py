@@ -15,7 +15,7 @@ for sig in (signal.SIGTERM, signal.SIGINT):
         check(time.time() - t0 < 5, "signal %d: stopped within the drain timeout" % sig)
         g, t = p.final_totals()
         for name, c in t.items():
-            total = c["sent"] + c["dropped_send_error"] + c["dropped_queue_full"] + c["dropped_shutdown"]
+            total = accounted(c)
             check(total == g["received"], "signal %d: %s sent + dropped = received (%d)" % (sig, name, total))
         n_a = a.wait_for(g["received"], timeout=5)
         sent_a = t[a.addr]["sent"]

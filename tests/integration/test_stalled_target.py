@@ -14,7 +14,7 @@ try:
     check(p.stop() == 0, "exit 0")
     g, t = p.final_totals()
     for name, c in t.items():
-        total = c["sent"] + c["dropped_send_error"] + c["dropped_queue_full"] + c["dropped_shutdown"]
+        total = accounted(c)
         check(total == g["received"] == N, "%s: sent + dropped = received" % name)
 finally:
     p.kill()
