@@ -6,6 +6,7 @@ One step per CTest entry:
   pe              both executables: PE machine type, imports only system DLLs
   prefix-setup    a private WINEPREFIX under the build dir: wineboot -i once, wineserver -p
   console         the x64 console exe forwards Linux -> two Linux sinks byte for byte, drains on Ctrl+C
+  metrics         the x64 console exe with --metrics-listen: /metrics counts exactly, /healthz, 404, Ctrl+C
   service         install, sc start, forwarding while RUNNING, sc query, service stop, uninstall
   port-taken      a service whose source port is taken reports STOPPED with its exit code
   prefix-cleanup  wineserver -k, then the prefix is removed
@@ -23,10 +24,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
-# The UDP sink and free_port() come from the integration tests' harness.
+# The UDP sink, free ports and the Prometheus text parser come from the integration tests' helpers.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 from harness import Sink, free_port  # noqa: E402
+from metricslib import free_port as free_tcp_port, parse_prometheus, value  # noqa: E402
 
 SKIP = 77
 WINE_HINT = "sudo apt-get install -y wine wine64   (or, as root: sh scripts/deps-windows.sh)"
@@ -297,29 +301,55 @@ def check_bytes(sinks, data, what):
 # ---- (1) the console executable --------------------------------------------------------------------------
 
 
+class Console:
+    """`wine udp-proxy-x64.exe ARGS` as a console program, its output read from a file."""
+
+    def __init__(self, c, args):
+        self.t0 = time.time()
+        self.outf = tempfile.TemporaryFile()  # a file, not a pipe: see Ctx.run
+        self.p = subprocess.Popen(["wine", c.x64] + args, env=c.env, stdin=subprocess.DEVNULL, stdout=self.outf,
+                                  stderr=subprocess.STDOUT)
+        wait_for(lambda: "listening on" in self.output() or self.p.poll() is not None, 60, "the proxy to listen")
+        check(self.p.poll() is None, "the proxy exited at start:\n" + self.output())
+
+    def output(self):
+        self.outf.seek(0)
+        return self.outf.read().decode("utf-8", "replace")
+
+    def ctrl_c(self):
+        """Ctrl+C; checks that the proxy drains and exits 0. Returns its final totals line."""
+        # Wine turns SIGINT for a console program into CTRL_C_EVENT for its console control handler:
+        # exactly what Ctrl+C in a Windows console delivers.
+        self.p.send_signal(signal.SIGINT)
+        try:
+            rc = self.p.wait(30)
+        except subprocess.TimeoutExpired:
+            fail("the proxy did not exit within 30 s of Ctrl+C:\n" + self.output())
+        out = self.output()
+        check(rc == 0, "exit status %d after Ctrl+C, expected 0:\n%s" % (rc, out))
+        check("stopping: draining" in out, "no drain after Ctrl+C:\n" + out)
+        final = [l for l in out.splitlines() if "final totals" in l]
+        check(final, "no final totals line:\n" + out)
+        return final[0]
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait(10)
+        self.outf.close()
+
+
 def step_console(c):
     c.need_wine()
     sinks = [Sink(), Sink()]
     port = free_port()
     dead = free_port()  # a third target with nothing listening: the other two must not notice
-    cmd = ["wine", c.x64, "--source", "127.0.0.1:%d" % port, "--target", "127.0.0.1:%d" % sinks[0].port,
-           "--target", "127.0.0.1:%d" % sinks[1].port, "--target", "127.0.0.1:%d" % dead,
-           "--stats-interval", "0", "--drain-timeout", "5"]
-    t0 = time.time()
-    outf = tempfile.TemporaryFile()  # a file, not a pipe: see Ctx.run
-    p = subprocess.Popen(cmd, env=c.env, stdin=subprocess.DEVNULL, stdout=outf, stderr=subprocess.STDOUT)
-    lines = []
-
-    def poll_lines():
-        outf.seek(0)
-        lines[:] = outf.read().decode("utf-8", "replace").splitlines()
-        return lines
-
+    proxy = None
     try:
-        wait_for(lambda: any("listening on" in l for l in poll_lines()) or p.poll() is not None, 60,
-                 "the proxy to listen")
-        check(p.poll() is None, "the proxy exited at start:\n" + "\n".join(lines))
-        log("console proxy listening after %.1f s" % (time.time() - t0))
+        proxy = Console(c, ["--source", "127.0.0.1:%d" % port, "--target", "127.0.0.1:%d" % sinks[0].port,
+                            "--target", "127.0.0.1:%d" % sinks[1].port, "--target", "127.0.0.1:%d" % dead,
+                            "--stats-interval", "0", "--drain-timeout", "5"])
+        log("console proxy listening after %.1f s" % (time.time() - proxy.t0))
         data = payloads(3000, 1)
         send_checked(port, data, sinks)
         # A last burst, then Ctrl+C at once: what the proxy has taken must still reach both sinks.
@@ -329,31 +359,111 @@ def step_console(c):
             tx.sendto(d, ("127.0.0.1", port))
         tx.close()
         time.sleep(0.05)
-        # Wine turns SIGINT for a console program into CTRL_C_EVENT for its console control handler:
-        # exactly what Ctrl+C in a Windows console delivers.
-        p.send_signal(signal.SIGINT)
-        try:
-            rc = p.wait(30)
-        except subprocess.TimeoutExpired:
-            fail("the proxy did not exit within 30 s of Ctrl+C:\n" + "\n".join(poll_lines()))
-        out = "\n".join(poll_lines())
-        check(rc == 0, "exit status %d after Ctrl+C, expected 0:\n%s" % (rc, out))
-        check("stopping: draining" in out, "no drain after Ctrl+C:\n" + out)
-        final = [l for l in lines if "final totals" in l]
-        check(final, "no final totals line:\n" + out)
+        final = proxy.ctrl_c()
         total = len(data) + len(tail)
         wait_for(lambda: all(len(s.got) >= total for s in sinks), 10, "the drained datagrams")
         time.sleep(0.3)
-        check("received=%d " % total in final[0], "final totals do not count %d received: %s" % (total, final[0]))
-        check(final[0].count("sent=%d " % total) >= 2, "final totals: not %d sent per target: %s"
-              % (total, final[0]))
+        check("received=%d " % total in final, "final totals do not count %d received: %s" % (total, final))
+        check(final.count("sent=%d " % total) >= 2, "final totals: not %d sent per target: %s" % (total, final))
         check_bytes(sinks, data + tail, "console x64")
-        log("Ctrl+C: drained and exited 0; %s" % final[0].split("final totals:")[1].strip())
+        log("Ctrl+C: drained and exited 0; %s" % final.split("final totals:")[1].strip())
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait(10)
-        outf.close()
+        if proxy:
+            proxy.close()
+        for s in sinks:
+            s.close()
+
+
+# ---- (1b) the console executable's Prometheus endpoint -----------------------------------------------------
+
+
+# No proxy from the environment (http_proxy...): the requests go to 127.0.0.1 itself, nowhere else.
+HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def http_get(port, path, timeout=10):
+    """GET http://127.0.0.1:port/path; returns (status, headers, body). A 4xx/5xx answer is returned too."""
+    try:
+        with HTTP.open("http://127.0.0.1:%d%s" % (port, path), timeout=timeout) as r:
+            return r.status, r.headers, r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        body = e.read().decode("utf-8", "replace")
+        e.close()
+        return e.code, e.headers, body
+
+
+def scrape(port, targets):
+    """GET /metrics (must be 200, Prometheus text); returns (received, {target: sent}, samples)."""
+    status, headers, text = http_get(port, "/metrics")
+    check(status == 200, "GET /metrics: status %d, expected 200:\n%s" % (status, text))
+    check(headers.get("Content-Type", "").startswith("text/plain; version=0.0.4"),
+          "GET /metrics: Content-Type %r" % headers.get("Content-Type"))
+    try:
+        s = parse_prometheus(text)
+        return (int(value(s, "udp_proxy_received_datagrams_total")),
+                {t: int(value(s, "udp_proxy_sent_datagrams_total", target=t)) for t in targets}, s)
+    except (AssertionError, KeyError) as e:
+        fail("GET /metrics: %r:\n%s" % (e, text))
+
+
+def check_healthz(mport, when):
+    status, _, body = http_get(mport, "/healthz")
+    check(status == 200 and body == "ok\n", "GET /healthz %s: %d %r, expected 200 'ok'" % (when, status, body))
+
+
+def step_metrics(c):
+    c.need_wine()
+    sinks = [Sink(), Sink()]
+    port = free_port()
+    mport = free_tcp_port()
+    names = ["127.0.0.1:%d" % s.port for s in sinks]
+    proxy = None
+    try:
+        proxy = Console(c, ["--source", "127.0.0.1:%d" % port, "--target", names[0], "--target", names[1],
+                            "--metrics-listen", "127.0.0.1:%d" % mport, "--stats-interval", "0",
+                            "--drain-timeout", "5"])
+        # The HTTP socket is bound before the "listening on" line: it must answer at once.
+        check_healthz(mport, "at start")
+        received, sent, _ = scrape(mport, names)
+        check(received == 0 and sent == {n: 0 for n in names},
+              "GET /metrics before any traffic: received %s, sent %s" % (received, sent))
+        log("metrics endpoint on 127.0.0.1:%d answers after %.1f s; /healthz 200 ok; all counters 0"
+            % (mport, time.time() - proxy.t0))
+
+        data = payloads(2000, 4)
+        send_checked(port, data, sinks)
+        got = {n: len(s.got) for n, s in zip(names, sinks)}
+        check(all(v == len(data) for v in got.values()), "sinks got %s, sent %d" % (got, len(data)))
+        # A writer counts a send just after the call returns, so the sink may be a hair ahead: a bounded wait.
+        deadline = time.time() + 10
+        while True:
+            received, sent, samples = scrape(mport, names)
+            if (received == len(data) and sent == got) or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        check(received == len(data), "udp_proxy_received_datagrams_total %s, sent %d" % (received, len(data)))
+        check(sent == got, "udp_proxy_sent_datagrams_total per target %s, the sinks got %s" % (sent, got))
+        check(value(samples, "udp_proxy_source_bound") == 1 and
+              all(value(samples, "udp_proxy_writer_up", target=n) == 1 for n in names),
+              "GET /metrics: source not bound or a writer not up")
+        log("GET /metrics: udp_proxy_received_datagrams_total %d; udp_proxy_sent_datagrams_total %s"
+            % (received, ", ".join("%s=%d" % kv for kv in sorted(sent.items()))))
+        check_healthz(mport, "after traffic")
+        status, _, body = http_get(mport, "/nope")
+        check(status == 404, "GET /nope: status %d, expected 404: %r" % (status, body))
+        log("GET /healthz: 200 ok; GET /nope: 404")
+
+        final = proxy.ctrl_c()
+        check("received=%d " % len(data) in final and final.count("sent=%d " % len(data)) == 2,
+              "final totals do not match %d datagrams: %s" % (len(data), final))
+        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        probe.settimeout(5)
+        check(probe.connect_ex(("127.0.0.1", mport)) != 0, "the metrics port still accepts after exit")
+        probe.close()
+        log("Ctrl+C: drained and exited 0, metrics port closed; %s" % final.split("final totals:")[1].strip())
+    finally:
+        if proxy:
+            proxy.close()
         for s in sinks:
             s.close()
 
@@ -536,6 +646,7 @@ STEPS = {
     "prefix-setup": step_prefix_setup,
     "prefix-cleanup": step_prefix_cleanup,
     "console": step_console,
+    "metrics": step_metrics,
     "service": step_service,
     "port-taken": step_port_taken,
 }
