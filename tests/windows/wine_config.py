@@ -208,6 +208,13 @@ def step_config_service(c):
         installed.append(name2)
         c.wine(c.x64, "service", "uninstall", "--name", name2, timeout=90, check_rc=0)
         installed.remove(name2)
+        # A display name that is really taken: the message names the display name, not --name.
+        rc, out = c.wine(c.x64, "service", "install", "--name", name2, "--display-name", "UDP Proxy (%s)" % name,
+                         "--", "--config", dos_path(conf))
+        if rc == 0:
+            installed.append(name2)
+        check(rc == 1 and "display name 'UDP Proxy (%s)'" % name in out and "--display-name" in out,
+              "install with a taken display name: exit %d, %r" % (rc, out))
         log("installed %s with -- --config %s; a second instance installed beside it without --display-name"
             % (name, dos_path(conf)))
 
