@@ -188,8 +188,9 @@ def step_config_service(c):
     addr = {k: "127.0.0.1:%d" % s.port for k, s in sinks.items()}
     port = free_port()
 
-    def conf_with(targets):
-        write_conf(conf, ["source = 127.0.0.1:%d" % port] + ["target = %s" % addr[k] for k in targets] +
+    def conf_with(targets, source=None):
+        write_conf(conf, ["source = %s" % (source or "127.0.0.1:%d" % port)] +
+                   ["target = %s" % addr[k] for k in targets] +
                    ["stats-interval = 0", "log-file = %s" % dos_path(logf)], bom=True)
 
     conf_with("AB")
@@ -266,6 +267,23 @@ def step_config_service(c):
         bad = [l for l in read_log(logf).splitlines() if "reload failed" in l][0]
         check("%s:6: " % dos_path(conf) in bad, "the refused reload does not name FILE:LINE: " + bad)
         log("broken file: %s" % bad.split("error ", 1)[-1][:150])
+        # The source moves to another port: works. Onto an overlapping address (the same port, all interfaces):
+        # Windows cannot bind it beside the running socket, so that reload is refused and the source stays.
+        port2 = free_port()
+        conf_with("AB", "127.0.0.1:%d" % port2)
+        c.wine(c.x64, "service", "reload", "--name", name, check_rc=0)
+        wait_reloads(logf, 3)
+        d4 = payloads(300, 24)
+        send_checked(port2, d4, [a, b])
+        conf_with("AB", "0.0.0.0:%d" % port2)
+        c.wine(c.x64, "service", "reload", "--name", name, check_rc=0)
+        wait_for(lambda: read_log(logf).count("reload failed") >= 2, 20, "the refused overlapping rebind")
+        bad = [l for l in read_log(logf).splitlines() if "reload failed" in l][-1]
+        check("address already in use" in bad, "the overlapping rebind failed otherwise: " + bad)
+        d5 = payloads(300, 25)
+        send_checked(port2, d5, [a, b])
+        log("source moved to port %d by reload; an overlapping rebind refused: %s" % (port2, bad.split("error ", 1)[-1]))
+        port = port2
         conf_with("AB")
 
         # Issue 13's figure: how long forwarding stops across service stop + service start (not asserted).
