@@ -14,9 +14,10 @@
 static atomic_int cur_level = UP_LOG_INFO;
 static atomic_int to_stderr = 1;
 /* Set at start-up before threads exist, read afterwards. */
-static struct up_logfile log_file; /* --log-file, rotated past log_max_size (logfile.c) */
 static uint64_t log_max_size;
 static void (*log_hook)(int, const char *);
+/* --log-file, rotated past log_max_size; it has a lock of its own (logfile.h). */
+static struct up_logfile log_file;
 
 static const char *const names[] = {"debug", "info", "warn", "error", "fatal"};
 

@@ -198,6 +198,18 @@ def step_config_service(c):
     try:
         rc, out = c.wine(c.x64, "service", "install", "--name", name, "--", "--config", "relative.conf")
         check(rc == 2 and "must be an absolute path" in out, "install with a relative --config: exit %d, %r" % (rc, out))
+        # A bad line in the file is refused at install, with FILE:LINE (nothing installed).
+        with open(conf, "ab") as f:
+            f.write(b"readers = 2\r\n")
+        rc, out = c.wine(c.x64, "service", "install", "--name", name, "--", "--config", dos_path(conf))
+        check(rc == 2 and "--readers 2: Windows has no SO_REUSEPORT" in out,
+              "install with 'readers = 2' in the file: exit %d, %r" % (rc, out))
+        with open(conf, "ab") as f:
+            f.write(b"bogus = 1\r\n")
+        rc, out = c.wine(c.x64, "service", "install", "--name", name, "--", "--config", dos_path(conf))
+        check(rc == 2 and "%s:7: unknown setting 'bogus'" % dos_path(conf) in out,
+              "install with a bad line: exit %d, %r" % (rc, out))
+        conf_with("AB")
         # Before M4's fix: "no --target given", exit 2: the service never read the file.
         t0 = time.time()
         rc, out = c.wine(c.x64, "service", "install", "--name", name, "--", "--config", dos_path(conf), check_rc=0)
@@ -305,6 +317,14 @@ def step_config_service(c):
         wait_state(c, name, "STOPPED", 30)
         text = read_log(logf)
         check(text.count("final totals") == 2, "expected two final totals lines (stop, restart, stop):\n" + text)
+
+        # The file broken while stopped: the service does not start, exit code 2 (bad configuration).
+        with open(conf, "ab") as f:
+            f.write(b"bogus = 1\r\n")
+        rc, out = c.wine(c.x64, "service", "start", "--name", name, timeout=60)
+        check(rc == 1 and "service-specific exit code 2 (bad configuration)" in out,
+              "start with a broken file: exit %d, %r" % (rc, out))
+        log("broken file at start: %s" % out.strip().splitlines()[0][:140])
     finally:
         for n in installed:
             c.wine(c.x64, "service", "uninstall", "--name", n, timeout=90)
