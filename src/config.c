@@ -102,6 +102,9 @@ int up_config_parse(struct up_options *o, const char *text, size_t len, const ch
     char why[512];
     size_t lineno = 0, pos = 0;
 
+    /* A UTF-8 byte order mark, as Windows editors (Notepad) may write. */
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+        pos = 3;
     while (pos < len) {
         lineno++;
         const char *nl = memchr(text + pos, '\n', len - pos);

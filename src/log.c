@@ -7,14 +7,17 @@
 #include <time.h>
 
 #include "error.h"
+#include "logfile.h"
 #include "platform.h"
 
 /* Read on every log call from every thread, set at start-up: relaxed. */
 static atomic_int cur_level = UP_LOG_INFO;
 static atomic_int to_stderr = 1;
 /* Set at start-up before threads exist, read afterwards. */
-static FILE *log_file;
+static uint64_t log_max_size;
 static void (*log_hook)(int, const char *);
+/* --log-file, rotated past log_max_size; it has a lock of its own (logfile.h). */
+static struct up_logfile log_file;
 
 static const char *const names[] = {"debug", "info", "warn", "error", "fatal"};
 
@@ -43,16 +46,15 @@ int up_log_get_level(void)
 
 int up_log_set_file(const char *path)
 {
-    if (log_file) {
-        fclose(log_file);
-        log_file = NULL;
-    }
+    up_logfile_close(&log_file);
     if (!path)
         return UP_OK;
-    log_file = fopen(path, "a");
-    if (!log_file)
-        return up_last_error();
-    return UP_OK;
+    return up_logfile_open(&log_file, path, log_max_size);
+}
+
+void up_log_set_max_size(uint64_t bytes)
+{
+    log_max_size = bytes;
 }
 
 void up_log_set_stderr(int on)
@@ -93,10 +95,7 @@ void up_logv(int level, const char *fmt, va_list ap)
         fwrite(line, 1, len, stderr); /* one call: stdio locks the stream */
         fflush(stderr);               /* the Windows C runtime buffers stderr when it is a file or pipe */
     }
-    if (log_file) {
-        fwrite(line, 1, len, log_file);
-        fflush(log_file);
-    }
+    up_logfile_write(&log_file, line, len);
     if (log_hook)
         log_hook(level, line);
 }

@@ -24,6 +24,9 @@ int up_log_get_level(void);
 /* Also append log lines to `path` (opened once, kept open). NULL: stop.
  * Returns UP_OK or the open error. */
 int up_log_set_file(const char *path);
+/* --log-max-size: rotate the log file past `bytes` (0 = never; logfile.h).
+ * Takes effect at the next up_log_set_file(). */
+void up_log_set_max_size(uint64_t bytes);
 /* Whether lines also go to standard error (default yes). */
 void up_log_set_stderr(int on);
 /* Extra sink for each line (the Windows event log); NULL for none. */

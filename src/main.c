@@ -44,6 +44,7 @@ int main(int argc, char **argv)
         return 0;
     }
     up_log_set_level(o.log_level);
+    up_log_set_max_size((uint64_t)o.log_max_size);
     if (o.log_file[0]) {
         int r = up_log_set_file(o.log_file);
         if (r != UP_OK) {

@@ -31,6 +31,7 @@ static const struct spec specs[] = {
     {"stats-interval", K_U32, 0, 86400, F(stats_interval)},
     {"drain-timeout", K_MS, 0, 3600000, F(drain_ms)},
     {"log-file", K_PATH, 0, 0, F(log_file)},
+    {"log-max-size", K_SIZE, 0, 1u << 30, F(log_max_size)},
     {"metrics-listen", K_ADDR, 0, 0, F(metrics_listen)},
     {"statsd-self", K_ADDR, 0, 0, F(statsd_self)},
     {"statsd-self-interval", K_MS, 100, 3600000, F(statsd_self_interval_ms)},
@@ -157,6 +158,10 @@ static int apply(struct up_options *o, const struct spec *sp, const char *val, c
     case K_TARGET:
         if (up_addr_is_unix(val) && (sp->kind == K_TARGET || strcmp(sp->name, "source") == 0)) {
             r = up_addr_check_unix(val);
+            if (r == UP_EAFNOSUPPORT) {
+                snprintf(err, errlen, "--%s: '%s': unix: sockets are not supported on Windows", sp->name, val);
+                return r;
+            }
             if (r != UP_OK) {
                 snprintf(err, errlen, "--%s: '%s': a Unix socket needs an absolute path of at most 107 bytes", sp->name,
                          val);
@@ -321,6 +326,11 @@ int up_options_check(const struct up_options *o, char *err, size_t errlen)
         snprintf(err, errlen, "no --target given (at least one is needed)");
         return UP_EINVAL;
     }
+    if (!UP_HAVE_REUSEPORT && o->readers > 1) {
+        snprintf(err, errlen, "--readers %u: Windows has no SO_REUSEPORT, so one reader receives (use --readers 1)",
+                 o->readers);
+        return UP_EINVAL;
+    }
     if (up_addr_is_unix(o->source) && o->readers > 1) {
         snprintf(err, errlen, "--readers %u: a unix: source is read by one reader (SO_REUSEPORT is UDP only)",
                  o->readers);
@@ -455,6 +465,37 @@ int up_options_resolve(struct up_options *o, char *err, size_t errlen)
     return UP_OK;
 }
 
+/* The parts of --help that differ per system: Windows shows only what works
+ * there (no unix: sockets, one reader, no signals). */
+#ifdef _WIN32
+#define USAGE_UNIX ""
+#define USAGE_RCVBUF "  --rcvbuf BYTES         source socket receive buffer (default 16M)\n"
+#define USAGE_READERS ""
+#define USAGE_RELOAD                                                                                                   \
+    "                         'udp-proxy service reload' re-reads it and applies\n"                                    \
+    "                         it without a restart (service only)\n"
+#define USAGE_SOURCE_MODE ""
+#define USAGE_STOP                                                                                                     \
+    "Stop: Ctrl+C, Ctrl+Break, console close or service stop end receiving, drain\n"                                   \
+    "the queues, log the final counters and exit 0.\n"
+#else
+#define USAGE_UNIX "           unix:/PATH is a Unix datagram socket (source or target).\n"
+#define USAGE_RCVBUF                                                                                                   \
+    "  --rcvbuf BYTES         source socket receive buffer (default 16M); raise\n"                                     \
+    "                         net.core.rmem_max if the kernel caps it\n"
+#define USAGE_READERS                                                                                                  \
+    "  --readers N            reader threads, each with its own SO_REUSEPORT socket\n"                                 \
+    "                         (default 1, at most 64)\n"
+#define USAGE_RELOAD "                         SIGHUP re-reads it and applies it without a restart\n"
+#define USAGE_SOURCE_MODE                                                                                              \
+    "  --source-mode MODE     file mode of a unix: source socket, octal (default\n"                                    \
+    "                         0660: owner and group may send)\n"
+#define USAGE_STOP                                                                                                     \
+    "Signals: SIGINT/SIGTERM stop receiving, drain the queues, log the final\n"                                        \
+    "counters and exit 0 (Windows: Ctrl+C, Ctrl+Break, console close, service stop).\n"                                \
+    "SIGHUP re-reads the --config file.\n"
+#endif
+
 void up_options_usage(FILE *out)
 {
     fprintf(out,
@@ -464,28 +505,24 @@ void up_options_usage(FILE *out)
             "target. A slow or dead target never slows the others; every drop is counted.\n"
             "\n"
             "Addresses: :PORT (source: all interfaces; target: 127.0.0.1), HOST:PORT,\n"
-            "           1.2.3.4:PORT, [::1]:PORT, [::]:PORT. Host names are resolved.\n"
-            "           unix:/PATH is a Unix datagram socket (source or target).\n"
-            "\n"
+            "           1.2.3.4:PORT, [::1]:PORT, [::]:PORT. Host names are resolved.\n" USAGE_UNIX "\n"
             "  --source ADDR          address to receive on (default %s)\n"
             "  --target ADDR          where to send every datagram; repeat for each target\n"
             "                         (at least one, at most %d)\n"
             "  --buffer BYTES         largest datagram accepted, 1..65535 (default %u: nothing\n"
             "                         the kernel delivers is cut); larger ones are counted and\n"
             "                         dropped, never forwarded cut\n"
-            "  --channel-size N       queue capacity per target, in datagrams (default %u)\n"
-            "  --rcvbuf BYTES         source socket receive buffer (default 16M); raise\n"
-            "                         net.core.rmem_max if the kernel caps it\n"
-            "  --sndbuf BYTES         target socket send buffer (default 4M)\n"
-            "  --readers N            reader threads, each with its own SO_REUSEPORT socket\n"
-            "                         (default 1, at most 64)\n"
+            "  --channel-size N       queue capacity per target, in datagrams (default %u)\n" USAGE_RCVBUF
+            "  --sndbuf BYTES         target socket send buffer (default 4M)\n" USAGE_READERS
             "  --stats-interval SECS  log a key=value line of counter deltas every SECS\n"
             "                         (default %u; 0 = off)\n"
-            "  --drain-timeout SECS   on SIGINT/SIGTERM, time to finish sending what is\n"
+            "  --drain-timeout SECS   on a stop request, time to finish sending what is\n"
             "                         queued (default 2; e.g. 1.5 or 500ms)\n"
             "  --log-level LEVEL      debug, info, warn, error or fatal (default info)\n"
             "  --quiet                same as --log-level warn\n"
             "  --log-file PATH        also append log lines to PATH\n"
+            "  --log-max-size BYTES   rotate --log-file when it grows past BYTES (e.g. 10M):\n"
+            "                         PATH.1 .. PATH.3 keep the last ones (default 0: never)\n"
             "  --metrics-listen ADDR  serve Prometheus /metrics and /healthz over HTTP on\n"
             "                         ADDR, e.g. 127.0.0.1:9102 (default off; :PORT means\n"
             "                         every interface)\n"
@@ -495,16 +532,13 @@ void up_options_usage(FILE *out)
             "                         how often to send them (default 10; e.g. 500ms)\n"
             "  --statsd-self-prefix P name prefix of our own metrics (default %s)\n"
             "  --config PATH          read settings from PATH (name = value lines, named\n"
-            "                         like these flags; flags given here override it);\n"
-            "                         SIGHUP re-reads it and applies it without a restart\n"
+            "                         like these flags; flags given here override it);\n" USAGE_RELOAD
             "  --check-config         validate the settings (and resolve the addresses),\n"
             "                         then exit 0 (valid) or 2, binding nothing\n"
             "  --resolve-interval SECS  re-resolve target names every SECS and follow\n"
             "                         address changes (default %u; 0 = only at start)\n"
             "  --allow-unresolved     start even if a target name does not resolve yet\n"
-            "                         (its datagrams count as dropped_send_error meanwhile)\n"
-            "  --source-mode MODE     file mode of a unix: source socket, octal (default\n"
-            "                         0%o: owner and group may send)\n"
+            "                         (its datagrams count as dropped_send_error meanwhile)\n" USAGE_SOURCE_MODE
             "  --allow CIDR           accept datagrams only from this network (repeatable,\n"
             "                         IPv4 or IPv6); others are dropped, counted in\n"
             "                         not_allowed\n"
@@ -513,11 +547,7 @@ void up_options_usage(FILE *out)
             "\n"
             "Flags take --flag VALUE or --flag=VALUE (a single dash works too).\n"
             "Sizes accept K, M and G suffixes (binary).\n"
-            "\n"
-            "Signals: SIGINT/SIGTERM stop receiving, drain the queues, log the final\n"
-            "counters and exit 0 (Windows: Ctrl+C, Ctrl+Break, console close, service stop).\n"
-            "SIGHUP re-reads the --config file.\n"
-            "Windows service: udp-proxy service install|uninstall|start|stop|status\n"
+            "\n" USAGE_STOP "Windows service: udp-proxy service install|uninstall|start|stop|status|reload\n"
             "                 (see docs/WINDOWS.md).\n"
             "Exit status: 0 success, 1 runtime error (e.g. address in use), 2 bad usage.\n"
             "\n"
@@ -525,5 +555,5 @@ void up_options_usage(FILE *out)
             "collector):\n"
             "  udp-proxy --source 127.0.0.1:8125 --target 127.0.0.1:8126 --target 127.0.0.1:8127\n",
             UP_DEFAULT_SOURCE, UP_TARGETS_MAX, UP_DEFAULT_BUFFER, UP_DEFAULT_CHANNEL, UP_DEFAULT_STATS_INTERVAL,
-            UP_DEFAULT_STATSD_SELF_PREFIX, UP_DEFAULT_RESOLVE_INTERVAL, UP_DEFAULT_SOURCE_MODE);
+            UP_DEFAULT_STATSD_SELF_PREFIX, UP_DEFAULT_RESOLVE_INTERVAL);
 }

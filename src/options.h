@@ -49,6 +49,7 @@ struct up_options {
     unsigned stats_interval;            /* --stats-interval, seconds, 0 = off */
     unsigned drain_ms;                  /* --drain-timeout, milliseconds */
     char log_file[UP_PATH_MAX];         /* --log-file, "" = none */
+    int log_max_size;                   /* --log-max-size, bytes: rotate --log-file past it, 0 = never */
     char config[UP_PATH_MAX];           /* --config, "" = none */
     bool check_config;                  /* --check-config: validate, do not run */
     bool allow_unresolved;              /* --allow-unresolved: targets may wait for their name */

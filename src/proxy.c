@@ -170,8 +170,10 @@ int up_proxy_new(const struct up_options *opt, struct up_proxy **out, char *err,
     p->nreaders = opt->readers;
     p->pool_targets = opt->ntargets;
     /* With a config file a reload may rebind the source onto an address
-     * that overlaps the running one: both must allow it. */
-    p->reuseport = p->nreaders > 1 || opt->config[0] != '\0';
+     * that overlaps the running one: both must allow it, where the system
+     * can (Windows cannot: there such a rebind fails and the reload is
+     * refused, the running source stays). */
+    p->reuseport = p->nreaders > 1 || (UP_HAVE_REUSEPORT && opt->config[0] != '\0');
     p->readers = up_calloc(p->nreaders, sizeof(*p->readers));
     p->cur = up_calloc(1, sizeof(*p->cur));
     if (!p->readers || !p->cur) {
@@ -354,6 +356,7 @@ static void keep_restart_only(struct up_proxy *p, struct up_options *n, bool reb
     KEEP(readers, "--readers", "%u")
     KEEP(buffer, "--buffer", "%u")
     KEEP(channel_size, "--channel-size", "%u")
+    KEEP(log_max_size, "--log-max-size", "%d")
     if (!rebind) {
         KEEP(rcvbuf, "--rcvbuf", "%d")
         KEEP(source_mode, "--source-mode", "%o")

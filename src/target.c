@@ -299,8 +299,13 @@ void up_target_join(struct up_target *t)
 int up_target_set_addr(struct up_target *t, const struct up_addr *addr)
 {
     int r;
-    if (t->addr.len && addr->ss.ss_family == t->addr.ss.ss_family) {
-        /* Same family: connect() again swaps the peer in place. */
+    /* The socket's family: an unresolved target's socket was opened AF_INET
+     * (up_target_init). */
+    int family = t->addr.len ? t->addr.ss.ss_family : AF_INET;
+    if (addr->ss.ss_family == family) {
+        /* Same family: connect() again swaps the peer in place (also the
+         * first connect of a name that resolved late; Windows cannot put a
+         * fresh socket in place of another). */
         r = up_udp_connect(t->sock, (const struct sockaddr *)&addr->ss, addr->len);
     } else {
         up_sock fresh = UP_SOCK_INVALID;

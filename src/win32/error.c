@@ -14,9 +14,9 @@ int up_error_from_sys(int e)
     case WSAEINVAL:
     case WSAEFAULT:
     case ERROR_INVALID_PARAMETER:
-    case ERROR_INVALID_NAME:
+    case ERROR_INVALID_NAME: return UP_EINVAL;
     case ERROR_FILE_NOT_FOUND:
-    case ERROR_PATH_NOT_FOUND: return UP_EINVAL;
+    case ERROR_PATH_NOT_FOUND: return UP_ENOENT; /* a --config or --log-file path */
     case WSAEADDRINUSE: return UP_EADDRINUSE;
     case WSAEACCES:
     case ERROR_ACCESS_DENIED:
@@ -37,9 +37,12 @@ int up_error_from_sys(int e)
     case WSAEAFNOSUPPORT:
     case WSAEPFNOSUPPORT:
     case WSAEPROTONOSUPPORT: return UP_EAFNOSUPPORT;
+    /* No peer (a target whose name has not resolved yet): every datagram
+     * would fail alike, so the writer counts the whole batch at once. */
+    case WSAENOTCONN:
+    case WSAEDESTADDRREQ: return UP_ENOTCONN;
     case WSAENOTSOCK:
     case WSAESHUTDOWN:
-    case WSAENOTCONN:
     case ERROR_INVALID_HANDLE: return UP_ECLOSED;
     case WSAETIMEDOUT:
     case WAIT_TIMEOUT: return UP_ETIMEDOUT;

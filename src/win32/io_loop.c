@@ -7,9 +7,22 @@
  * the queue is empty, and only a waiting receive with nothing queued
  * sleeps, in select(), for at most the socket's SO_RCVTIMEO.
  */
+#include <stdatomic.h>
+
 #include "../alloc.h"
 #include "../error.h"
 #include "../platform.h"
+#include "ctrl.h"
+
+/* Send calls made by all writers (each datagram sent or failed): the
+ * service's stop progress (up_win_send_work). One relaxed add per batch;
+ * only the count matters, no order with anything else. */
+static atomic_uint_least64_t send_work;
+
+uint64_t up_win_send_work(void)
+{
+    return atomic_load_explicit(&send_work, memory_order_relaxed);
+}
 
 struct up_io {
     size_t cap; /* largest batch */
@@ -100,6 +113,15 @@ int up_udp_recv_batch_from(up_sock s, struct up_io *io, struct up_dgram *dg, siz
     return recv_batch(s, io, dg, n, wait, from);
 }
 
+/* True when the socket has no peer (a target whose name has not resolved
+ * yet). Asked only after a send failed. */
+static bool no_peer(up_sock s)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    return getpeername(s, (struct sockaddr *)&ss, &len) != 0;
+}
+
 int up_udp_send_batch(up_sock s, struct up_io *io, const struct up_dgram *dg, size_t n)
 {
     if (n > io->cap)
@@ -108,10 +130,16 @@ int up_udp_send_batch(up_sock s, struct up_io *io, const struct up_dgram *dg, si
         DWORD sent = 0;
         /* WSASend only reads the buffers; its prototype lacks the const. */
         if (WSASend(s, (WSABUF *)dg[i].iov, dg[i].iovcnt, &sent, 0, NULL, NULL) != 0) {
+            int r = up_last_error();
+            if (r == UP_EINVAL && no_peer(s))
+                r = UP_ENOTCONN; /* Wine says WSAEINVAL where Windows says WSAENOTCONN */
+            /* A failed send is work done (counted as a drop); a full buffer is not. */
+            atomic_fetch_add_explicit(&send_work, i + (r != UP_EAGAIN), memory_order_relaxed);
             if (i > 0)
                 return (int)i; /* the caller retries the rest and sees the error then */
-            return up_last_error();
+            return r;
         }
     }
+    atomic_fetch_add_explicit(&send_work, n, memory_order_relaxed);
     return (int)n;
 }

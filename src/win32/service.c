@@ -2,10 +2,10 @@
  * win32/service.c - the `udp-proxy service` subcommand: install and manage
  * the Windows service (see service.h).
  *
- * Management verbs (install, uninstall, start, stop, status) talk to the
- * Service Control Manager (SCM) and exit. `install` validates the run flags
- * with the same parser as a console run, then stores them in the service's
- * command line behind an explicit marker:
+ * Management verbs (install, uninstall, start, stop, status, reload) talk to
+ * the Service Control Manager (SCM) and exit. `install` validates the run
+ * flags (and the --config file they name) as a console run reads them,
+ * then stores them in the service's command line behind an explicit marker:
  *
  *   "C:\...\udp-proxy.exe" service run --name N -- --source :8125 --target ...
  *
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../config.h"
 #include "../error.h"
 #include "../options.h"
 #include "../platform.h"
@@ -25,7 +26,7 @@
 #include "service_run.h"
 
 #define DEFAULT_NAME "udp-proxy"
-#define DEFAULT_DISPLAY "UDP Proxy"
+#define DEFAULT_DISPLAY "UDP Proxy" /* for --name udp-proxy; "UDP Proxy (NAME)" for others */
 #define DEFAULT_DESCRIPTION "UDP proxy for dual-write metrics"
 #define SERVICE_ACCOUNT "NT AUTHORITY\\LocalService"
 #define NAME_MAX_LEN 256
@@ -38,7 +39,8 @@ struct svc_args {
     const char *name;
     const char *display;
     const char *description;
-    int run_argc; /* flags after "--" */
+    char display_used[NAME_MAX_LEN + 16]; /* the display name given to the SCM (install) */
+    int run_argc;                         /* flags after "--" */
     char *const *run_argv;
     bool has_run; /* "--" was given */
 };
@@ -75,8 +77,10 @@ static int fail(const struct svc_args *a, const char *what)
                 a->verb, a->name, a->name);
         break;
     case ERROR_DUPLICATE_SERVICE_NAME:
-        fprintf(stderr, "udp-proxy: service %s: another service already uses the name or display name '%s'\n", a->verb,
-                a->display ? a->display : a->name);
+        fprintf(stderr,
+                "udp-proxy: service %s: another service already uses the display name '%s' "
+                "(choose another with --display-name)\n",
+                a->verb, a->display_used);
         break;
     case ERROR_SERVICE_DOES_NOT_EXIST:
         fprintf(stderr, "udp-proxy: service %s: no service named '%s' is installed\n", a->verb, a->name);
@@ -97,7 +101,7 @@ static int usage_error(const char *msg, const char *arg)
     fprintf(stderr,
             "udp-proxy: %s%s%s\n"
             "Usage: udp-proxy service install [--name N] [--display-name D] [--description T] -- <run flags>\n"
-            "       udp-proxy service uninstall|start|stop|status [--name N]\n",
+            "       udp-proxy service uninstall|start|stop|status|reload [--name N]\n",
             msg, arg ? ": " : "", arg ? arg : "");
     return 2;
 }
@@ -134,7 +138,7 @@ static int parse_args(int argc, char **argv, struct svc_args *a)
     a->verb = argv[2];
     bool install = strcmp(a->verb, "install") == 0, run = strcmp(a->verb, "run") == 0;
     if (!install && !run && strcmp(a->verb, "uninstall") != 0 && strcmp(a->verb, "start") != 0 &&
-        strcmp(a->verb, "stop") != 0 && strcmp(a->verb, "status") != 0)
+        strcmp(a->verb, "stop") != 0 && strcmp(a->verb, "status") != 0 && strcmp(a->verb, "reload") != 0)
         return usage_error("service: unknown subcommand", a->verb);
     for (int i = 3; i < argc; i++) {
         bool missing = false;
@@ -165,20 +169,35 @@ static int parse_args(int argc, char **argv, struct svc_args *a)
     return 0;
 }
 
+/* C:\x, C:/x or \\server\share\x. */
+static bool is_absolute(const char *path)
+{
+    if (path[0] == '\\' && path[1] == '\\')
+        return true;
+    return path[0] != '\0' && path[1] == ':' && (path[2] == '\\' || path[2] == '/');
+}
+
 /* Parse and resolve the run flags as a console run would. Returns 0, or 2
  * with the message in err. */
 static int check_run_flags(const struct svc_args *a, struct up_options *o, char *err, size_t errlen)
 {
+    /* A service starts in C:\Windows\System32: a relative --config path
+     * would not be found there. Checked before the file is read. */
     up_options_defaults(o);
-    int action = up_options_parse(o, a->run_argc, a->run_argv, 0, err, errlen);
+    if (up_options_parse_lax(o, a->run_argc, a->run_argv, 0, err, errlen) == UP_OPTIONS_RUN && o->config[0] &&
+        !is_absolute(o->config)) {
+        snprintf(err, errlen,
+                 "--config: '%s' must be an absolute path such as C:\\ProgramData\\udp-proxy\\udp-proxy.conf "
+                 "(a service starts in C:\\Windows\\System32)",
+                 o->config);
+        return 2;
+    }
+    /* argv[-1] is "--": up_config_load skips argv[0], as main() does. */
+    int action = up_config_load(o, a->run_argc + 1, a->run_argv - 1, err, errlen);
     if (action < 0)
         return 2;
     if (action != UP_OPTIONS_RUN) {
         snprintf(err, errlen, "--help and --version are not run flags");
-        return 2;
-    }
-    if (o->readers > 1) {
-        snprintf(err, errlen, "--readers: '%u': Windows has no SO_REUSEPORT; use --readers 1", o->readers);
         return 2;
     }
     if (up_options_resolve(o, err, errlen) != UP_OK)
@@ -314,15 +333,7 @@ static void warn_config(const char *what)
             win_error_text(GetLastError(), text, sizeof(text)));
 }
 
-/* C:\x, C:/x or \\server\share\x. */
-static bool is_absolute(const char *path)
-{
-    if (path[0] == '\\' && path[1] == '\\')
-        return true;
-    return path[0] != '\0' && path[1] == ':' && (path[2] == '\\' || path[2] == '/');
-}
-
-static int install(const struct svc_args *a)
+static int install(struct svc_args *a)
 {
     static struct up_options o; /* large: keep it off the stack */
     static char cmd[CMDLINE_MAX];
@@ -362,7 +373,14 @@ static int install(const struct svc_args *a)
         status = fail(a, "cannot open the Service Control Manager");
         goto out;
     }
-    const char *display = a->display ? a->display : DEFAULT_DISPLAY;
+    /* Display names must be unique too: a second instance gets its own. */
+    if (a->display)
+        snprintf(a->display_used, sizeof(a->display_used), "%s", a->display);
+    else if (strcmp(a->name, DEFAULT_NAME) == 0)
+        snprintf(a->display_used, sizeof(a->display_used), "%s", DEFAULT_DISPLAY);
+    else
+        snprintf(a->display_used, sizeof(a->display_used), "%s (%s)", DEFAULT_DISPLAY, a->name);
+    const char *display = a->display_used;
     svc = CreateServiceA(scm, a->name, display, SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS, SERVICE_AUTO_START,
                          SERVICE_ERROR_NORMAL, cmd, NULL, NULL, NULL, SERVICE_ACCOUNT, "");
     if (!svc) {
@@ -474,6 +492,25 @@ static int status_of(const struct svc_args *a, SC_HANDLE svc)
     return 3;
 }
 
+/* PARAMCHANGE: the service re-reads its --config file (as SIGHUP on Linux)
+ * and logs "reload: done" or why it kept the running configuration. */
+static int reload(const struct svc_args *a, SC_HANDLE svc)
+{
+    SERVICE_STATUS ss;
+    SERVICE_STATUS_PROCESS st;
+    if (query(svc, &st) && st.dwCurrentState != SERVICE_RUNNING) {
+        fprintf(stderr, "udp-proxy: service reload: service '%s' is %s, not RUNNING\n", a->name,
+                state_name(st.dwCurrentState));
+        return 1;
+    }
+    if (!ControlService(svc, SERVICE_CONTROL_PARAMCHANGE, &ss))
+        return fail(a, "cannot send the reload request (PARAMCHANGE)");
+    printf("udp-proxy: service '%s': reload requested; its log (--log-file, or the Application event log) says "
+           "'reload: done' or why the running configuration stays\n",
+           a->name);
+    return 0;
+}
+
 /* Open the installed service a->name with `access`, run verb on it, close. */
 static int on_service(const struct svc_args *a, DWORD access, int (*verb)(const struct svc_args *, SC_HANDLE))
 {
@@ -504,5 +541,7 @@ int up_service_main(int argc, char **argv)
         return on_service(&a, SERVICE_STOP | SERVICE_QUERY_STATUS, stop);
     if (strcmp(a.verb, "status") == 0)
         return on_service(&a, SERVICE_QUERY_STATUS, status_of);
+    if (strcmp(a.verb, "reload") == 0)
+        return on_service(&a, SERVICE_PAUSE_CONTINUE | SERVICE_QUERY_STATUS, reload);
     return up_service_run(a.name, a.run_argc, a.run_argv);
 }

@@ -7,13 +7,24 @@
  *   dispatcher thread (main)            service thread (service_main)
  *   StartServiceCtrlDispatcher  ----->  register control handler
  *                                       START_PENDING
+ *                                       --config file + run flags
+ *                                       START_PENDING, hint covers DNS
  *                                       up_run(): bind, threads
  *                                       ready()  -> RUNNING
+ *   control_handler(PARAMCHANGE)
+ *     up_ctrl_request_reload()  ----->  up_run() re-reads the file (as
+ *                                       SIGHUP on Linux), keeps running
  *   control_handler(STOP/SHUTDOWN)
- *     STOP_PENDING + wait hint,         ...
- *     a checkpoint each second
+ *     STOP_PENDING, hint = drain + margin
+ *     each second: a new checkpoint
+ *     only if the writers moved on
+ *     (svc_progress.c)
  *     up_ctrl_request_stop()  ------->  up_run() drains, returns
  *                                       STOPPED (+ exit code on failure)
+ *
+ * The run flags are read exactly as a console run reads its command line
+ * (up_config_load): defaults, then the --config file, then the flags over
+ * it, with the same FILE:LINE: reason errors.
  *
  * A start-up failure reports STOPPED with ERROR_SERVICE_SPECIFIC_ERROR and
  * the process exit status as the service-specific code (1 runtime, e.g. the
@@ -26,11 +37,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../config.h"
 #include "../error.h"
 #include "../log.h"
 #include "../options.h"
 #include "../platform.h"
 #include "../run.h"
+#include "ctrl.h"
+#include "svc_progress.h"
 
 #define MSG_LINE 1 /* the one message of the table (messages.mc): "%1" */
 
@@ -44,8 +58,10 @@ static SERVICE_STATUS_HANDLE status_handle;
 static CRITICAL_SECTION status_lock; /* the control handler and service_main both report */
 static SERVICE_STATUS cur_status;
 static unsigned drain_ms = UP_DEFAULT_DRAIN_MS;
+static bool has_config; /* a --config file: PARAMCHANGE reloads it */
 static HANDLE event_source;
-static HANDLE stop_ticker; /* timer that reports STOP_PENDING progress while draining */
+static HANDLE stop_ticker;          /* timer that reports STOP_PENDING progress while draining */
+static struct up_svc_stop stopping; /* under status_lock */
 
 /* Report `state` to the SCM. exit_status != 0: failed, with that code. */
 static void report(DWORD state, int exit_status, DWORD wait_hint_ms)
@@ -53,7 +69,8 @@ static void report(DWORD state, int exit_status, DWORD wait_hint_ms)
     EnterCriticalSection(&status_lock);
     cur_status.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
     cur_status.dwCurrentState = state;
-    cur_status.dwControlsAccepted = state == SERVICE_RUNNING ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN : 0;
+    cur_status.dwControlsAccepted =
+        state == SERVICE_RUNNING ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN | SERVICE_ACCEPT_PARAMCHANGE : 0;
     cur_status.dwWin32ExitCode = exit_status ? ERROR_SERVICE_SPECIFIC_ERROR : NO_ERROR;
     cur_status.dwServiceSpecificExitCode = (DWORD)exit_status;
     cur_status.dwWaitHint = wait_hint_ms;
@@ -65,14 +82,17 @@ static void report(DWORD state, int exit_status, DWORD wait_hint_ms)
     LeaveCriticalSection(&status_lock);
 }
 
-/* Each second while draining: STOP_PENDING again, next checkpoint. */
+/* Each second while draining: a new checkpoint, but only when the writers
+ * moved on since the last one (svc_progress.h). */
 static void CALLBACK stop_tick(void *ctx, BOOLEAN fired)
 {
     (void)ctx;
     (void)fired;
+    uint32_t hint = 0;
     EnterCriticalSection(&status_lock); /* recursive: report() takes it again */
-    if (cur_status.dwCurrentState == SERVICE_STOP_PENDING)
-        report(SERVICE_STOP_PENDING, 0, 3000);
+    if (cur_status.dwCurrentState == SERVICE_STOP_PENDING &&
+        up_svc_stop_tick(&stopping, up_now_ns(), up_win_send_work(), &hint))
+        report(SERVICE_STOP_PENDING, 0, hint);
     LeaveCriticalSection(&status_lock);
 }
 
@@ -85,12 +105,22 @@ static DWORD WINAPI control_handler(DWORD control, DWORD type, void *data, void 
     case SERVICE_CONTROL_STOP:
     case SERVICE_CONTROL_SHUTDOWN:
         /* Readers stop (up to ~0.2 s), then the queues drain (up to
-         * --drain-timeout): hint that, plus a margin, and tick the
-         * checkpoint each second until STOPPED. */
-        report(SERVICE_STOP_PENDING, 0, drain_ms + 3000);
+         * --drain-timeout): hint that, plus a margin; then a checkpoint
+         * each second the drain moves on, until STOPPED. */
+        EnterCriticalSection(&status_lock);
+        if (cur_status.dwCurrentState != SERVICE_STOP_PENDING)
+            report(SERVICE_STOP_PENDING, 0, up_svc_stop_begin(&stopping, up_now_ns(), drain_ms, up_win_send_work()));
+        LeaveCriticalSection(&status_lock);
         if (!stop_ticker)
             CreateTimerQueueTimer(&stop_ticker, NULL, stop_tick, NULL, 1000, 1000, WT_EXECUTEDEFAULT);
         up_ctrl_request_stop();
+        return NO_ERROR;
+    case SERVICE_CONTROL_PARAMCHANGE:
+        /* `sc control NAME paramchange`, `udp-proxy service reload`. */
+        if (has_config)
+            up_ctrl_request_reload();
+        else
+            up_log(UP_LOG_WARN, "service '%s': reload ignored: it runs without a --config file", run_args.name);
         return NO_ERROR;
     case SERVICE_CONTROL_INTERROGATE:
         EnterCriticalSection(&status_lock);
@@ -137,14 +167,17 @@ static int run_service(void)
     event_source = RegisterEventSourceA(NULL, run_args.name);
     up_log_set_stderr(0); /* no console */
     up_log_set_hook(event_log_line);
-    up_options_defaults(&o);
-    int action = up_options_parse(&o, run_args.argc, run_args.argv, 0, err, sizeof(err));
+    /* As main() reads a console's command line: argv[-1] is the "--" that
+     * ends `service run`'s own flags, and up_config_load skips argv[0]. */
+    int action = up_config_load(&o, run_args.argc + 1, run_args.argv - 1, err, sizeof(err));
     if (action != UP_OPTIONS_RUN) {
         up_log(UP_LOG_FATAL, "service '%s': bad run flags: %s", run_args.name, action < 0 ? err : "--help/--version");
         return 2;
     }
     up_log_set_level(o.log_level);
     drain_ms = o.drain_ms;
+    has_config = o.config[0] != '\0';
+    up_log_set_max_size((uint64_t)o.log_max_size);
     if (o.log_file[0]) {
         int r = up_log_set_file(o.log_file);
         if (r != UP_OK) {
@@ -157,6 +190,8 @@ static int run_service(void)
         up_log(UP_LOG_FATAL, "service '%s': cannot initialise Winsock", run_args.name);
         return 1;
     }
+    /* Resolving may wait on DNS: a hint that covers every name. */
+    report(SERVICE_START_PENDING, 0, up_svc_start_hint_ms(o.ntargets + 3));
     if (up_options_resolve(&o, err, sizeof(err)) != UP_OK) {
         up_log(UP_LOG_FATAL, "service '%s': %s", run_args.name, err);
         return 2;
@@ -180,7 +215,7 @@ static void WINAPI service_main(DWORD argc, LPSTR *argv)
     status_handle = RegisterServiceCtrlHandlerExA(run_args.name, control_handler, NULL);
     if (!status_handle)
         return;
-    report(SERVICE_START_PENDING, 0, 10000);
+    report(SERVICE_START_PENDING, 0, UP_SVC_START_HINT_MS);
     int status = run_service();
     /* The handler set the ticker before the stop request that ended
      * up_run(): visible here. Deleting waits for a running tick. */

@@ -192,6 +192,23 @@ static void test_load_precedence(void **state)
     assert_non_null(strstr(err, "cannot read config file"));
 }
 
+/* A UTF-8 byte order mark at the start (Notepad writes one) is skipped;
+ * anywhere else it is still an error, reported on its line. */
+static void test_bom(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("\xef\xbb\xbftarget = 127.0.0.1:8126\r\nsource = 127.0.0.1:8125\r\n"), UP_OK);
+    assert_int_equal(o.ntargets, 1);
+    assert_string_equal(o.targets[0], "127.0.0.1:8126");
+    assert_string_equal(o.source, "127.0.0.1:8125");
+    assert_int_equal(parse("\xef\xbb\xbf"), UP_OK); /* a BOM and nothing else: an empty file */
+    assert_int_equal(o.ntargets, 0);
+    assert_int_equal(parse("\xef\xbb\xbf# comment\n\xef\xbb\xbftarget = 127.0.0.1:8126\n"), UP_EINVAL);
+    assert_non_null(strstr(err, "t.conf:2: "));
+    assert_int_equal(parse("\xef\xbbtarget = 127.0.0.1:8126\n"), UP_EINVAL); /* cut BOM: not skipped */
+    assert_non_null(strstr(err, "t.conf:1: "));
+}
+
 static void test_cidr_match(void **state)
 {
     (void)state;
@@ -231,7 +248,7 @@ int main(void)
         cmocka_unit_test(test_good_file),  cmocka_unit_test(test_switch_false),
         cmocka_unit_test(test_malformed),  cmocka_unit_test(test_nul_and_long_lines),
         cmocka_unit_test(test_bounded),    cmocka_unit_test(test_load_precedence),
-        cmocka_unit_test(test_cidr_match),
+        cmocka_unit_test(test_cidr_match), cmocka_unit_test(test_bom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -136,6 +136,8 @@ static unsigned long field_of(const char *flag)
         return opt.stats_interval;
     if (strcmp(flag, "drain-timeout") == 0)
         return opt.drain_ms;
+    if (strcmp(flag, "log-max-size") == 0)
+        return (unsigned long)opt.log_max_size;
     fail_msg("no field for --%s", flag);
     return 0;
 }
@@ -195,6 +197,11 @@ static const struct num_case numbers[] = {
     {"sndbuf", "1G", UP_OPTIONS_RUN, 1u << 30},
     {"sndbuf", "4000", UP_ERANGE, 0},
     {"sndbuf", "1.5M", UP_EINVAL, 0},
+    {"log-max-size", "0", UP_OPTIONS_RUN, 0}, /* never rotate */
+    {"log-max-size", "10M", UP_OPTIONS_RUN, 10u << 20},
+    {"log-max-size", "200", UP_OPTIONS_RUN, 200},
+    {"log-max-size", "2G", UP_ERANGE, 0},
+    {"log-max-size", "ten", UP_EINVAL, 0},
     /* durations: seconds (with a fraction) or milliseconds */
     {"drain-timeout", "2", UP_OPTIONS_RUN, 2000},
     {"drain-timeout", "0", UP_OPTIONS_RUN, 0},
