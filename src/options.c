@@ -41,6 +41,7 @@ static const struct spec specs[] = {
     {"allow-unresolved", K_BOOL, 0, 0, F(allow_unresolved)},
     {"source-mode", K_MODE, 0, 0777, F(source_mode)},
     {"allow", K_CIDR, 0, 0, F(allow)},
+    {"health-stall", K_MS, 0, 86400000, F(health_stall_ms)},
 };
 #undef F
 
@@ -489,6 +490,9 @@ void up_options_usage(FILE *out)
             "  --metrics-listen ADDR  serve Prometheus /metrics and /healthz over HTTP on\n"
             "                         ADDR, e.g. 127.0.0.1:9102 (default off; :PORT means\n"
             "                         every interface)\n"
+            "  --health-stall SECS    /healthz answers 503 naming a target that has sent\n"
+            "                         nothing for SECS while datagrams were queued for it\n"
+            "                         (default 0 = off)\n"
             "  --statsd-self ADDR     send our own counters as DogStatsD to ADDR, e.g.\n"
             "                         127.0.0.1:8125 (default off)\n"
             "  --statsd-self-interval SECS\n"

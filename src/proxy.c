@@ -276,6 +276,8 @@ void up_proxy_snapshot(struct up_proxy *p, struct up_stats *s)
         s->kernel_drops += drops;
         if (s->reader_kernel_drops)
             s->reader_kernel_drops[i] = drops;
+        if (s->reader_received)
+            s->reader_received[i] = up_counter_get(&c->received);
     }
     s->nreaders = s->reader_kernel_drops ? p->nreaders : 0;
     /* Acquire: pairs with the release store in up_proxy_stop(). */
@@ -354,6 +356,7 @@ static void keep_restart_only(struct up_proxy *p, struct up_options *n, bool reb
     KEEP(readers, "--readers", "%u")
     KEEP(buffer, "--buffer", "%u")
     KEEP(channel_size, "--channel-size", "%u")
+    KEEP(health_stall_ms, "--health-stall (ms)", "%u")
     if (!rebind) {
         KEEP(rcvbuf, "--rcvbuf", "%d")
         KEEP(source_mode, "--source-mode", "%o")

@@ -1,0 +1,12 @@
+# tests/integration/opsview.cmake - the live view and health (issue 10, sections 4, 5, 7):
+# per-reader counters, --health-stall, `udp-proxy stats`, the contrib/ Grafana dashboard.
+# Included from tests/integration/CMakeLists.txt; each script takes the binary first.
+function(up_opsview_test name script)
+  add_test(NAME ${name}
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/${script} $<TARGET_FILE:udp-proxy> ${ARGN}
+           WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+  set_tests_properties(${name} PROPERTIES TIMEOUT 120 LABELS "integration;threaded" SKIP_RETURN_CODE 77)
+endfunction()
+
+up_opsview_test(opsview_reader_received opsview_reader_received.py)
+up_opsview_test(opsview_health_stall opsview_health_stall.py)
