@@ -10,3 +10,4 @@ endfunction()
 
 up_opsview_test(opsview_reader_received opsview_reader_received.py)
 up_opsview_test(opsview_health_stall opsview_health_stall.py)
+up_opsview_test(opsview_stats opsview_stats.py)
