@@ -11,3 +11,8 @@ endfunction()
 up_opsview_test(opsview_reader_received opsview_reader_received.py)
 up_opsview_test(opsview_health_stall opsview_health_stall.py)
 up_opsview_test(opsview_stats opsview_stats.py)
+# contrib/: the Prometheus alert rules (promtool check + unit tests) and the Grafana dashboard
+# (every query names only exported families and labels of the real binary).
+up_opsview_test(contrib_prometheus_rules opsview_prom_rules.py)
+set_tests_properties(contrib_prometheus_rules PROPERTIES LABELS "contrib")
+up_opsview_test(contrib_grafana_dashboard opsview_grafana.py)
