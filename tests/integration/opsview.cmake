@@ -16,3 +16,9 @@ up_opsview_test(opsview_stats opsview_stats.py)
 up_opsview_test(contrib_prometheus_rules opsview_prom_rules.py)
 set_tests_properties(contrib_prometheus_rules PROPERTIES LABELS "contrib")
 up_opsview_test(contrib_grafana_dashboard opsview_grafana.py)
+# Every README example that runs udp-proxy runs as written on loopback (tests/pkg/test_readme_examples.py;
+# the metrics example for real, in a private network namespace when root).
+add_test(NAME pkg_readme_examples
+         COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/pkg/test_readme_examples.py $<TARGET_FILE:udp-proxy>
+                 ${PROJECT_SOURCE_DIR}/README.md)
+set_tests_properties(pkg_readme_examples PROPERTIES TIMEOUT 90 SKIP_RETURN_CODE 77 LABELS "pkg;threaded")
