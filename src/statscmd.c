@@ -78,7 +78,7 @@ static void usage(FILE *out)
             "  --metrics-url URL  the proxy's metrics, e.g. http://127.0.0.1:9102/metrics\n"
             "                     (default: from the metrics-listen of the config file)\n"
             "  --config FILE      the proxy's config file (default %s)\n"
-            "  --interval SECS    seconds between refreshes (default 2; e.g. 0.5)\n"
+            "  --interval SECS    seconds between refreshes (default 2; e.g. 0.5 or 500ms)\n"
             "  --count N          exit 0 after N refreshes (default 0: until stopped)\n"
             "  --help, -h         show this help and exit\n"
             "\n"
@@ -475,8 +475,13 @@ int up_statscmd_main(int argc, char **argv)
         } else if ((v = flag_value(argc, argv, &i, "interval", &missing)) != NULL) {
             char *end = NULL;
             interval = strtod(v, &end);
-            if (!missing && (end == v || *end != '\0' || !(interval >= 0.1 && interval <= 3600)))
-                return bad_usage("--interval: expected seconds from 0.1 to 3600, got", v);
+            if (end != v && strcmp(end, "ms") == 0) /* the duration syntax of the other flags */
+                interval /= 1000;
+            else if (end != v && strcmp(end, "s") == 0)
+                end++;
+            if (!missing &&
+                (end == v || (*end != '\0' && strcmp(end, "ms") != 0) || !(interval >= 0.1 && interval <= 3600)))
+                return bad_usage("--interval: expected seconds from 0.1 to 3600 (e.g. 2, 0.5, 500ms), got", v);
         } else if ((v = flag_value(argc, argv, &i, "count", &missing)) != NULL) {
             char *end = NULL;
             count = strtoul(v, &end, 10);

@@ -91,6 +91,13 @@ def main():
         p.stop()
         for s in sinks:
             s.kill()
+    # Bad usage: exit 2 naming the flag.
+    for args, word in ((["--interval", "abc"], "--interval"), (["--count", "-1"], "--count"), (["--bogus"], "--bogus"),
+                       (["--metrics-url", "https://127.0.0.1:1/metrics"], "https")):
+        rc, out, err = stats(binary, *args)
+        assert rc == 2 and word in err, "stats %s: exit 2 naming %s (rc=%d, %s)" % (args, word, rc, err)
+    rc, out, err = stats(binary, "--help")
+    assert rc == 0 and "--metrics-url" in out and "--count" in out, "stats --help (rc=%d)" % rc
     # Nothing listening there any more.
     rc, out, err = stats(binary, "--metrics-url", "http://127.0.0.1:%d/metrics" % mport, "--count", "1")
     assert rc == 1 and "cannot connect" in err, "unreachable: exit 1 with a message (rc=%d, %s)" % (rc, err)
