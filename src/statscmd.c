@@ -107,7 +107,8 @@ static int parse_url(const char *text, struct url *u, char *err, size_t errlen)
     }
     memcpy(u->hostport, p, hl);
     u->hostport[hl] = '\0';
-    snprintf(u->path, sizeof(u->path), "%s", slash ? slash : "/metrics");
+    /* No path, or just "/": the proxy serves its metrics at /metrics. */
+    snprintf(u->path, sizeof(u->path), "%s", slash && strcmp(slash, "/") != 0 ? slash : "/metrics");
     if (strlen(slash ? slash : "") >= sizeof(u->path)) {
         snprintf(err, errlen, "--metrics-url '%s': path too long", text);
         return UP_EINVAL;

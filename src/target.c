@@ -238,10 +238,11 @@ static void *writer_main(void *arg)
         size_t n = take_batch(t);
         if (n == 0) {
             if (atomic_load_explicit(&t->state, memory_order_acquire) != UP_TARGET_RUN)
-                break;        /* readers are gone and everything is sent */
-            mark_progress(t); /* nothing queued: not stalled */
+                break; /* readers are gone and everything is sent */
+            /* Nothing queued, so not stalled: before the wait and after it. */
+            mark_progress(t);
             wait_for_work(t);
-            mark_progress(t); /* idle until now */
+            mark_progress(t);
             continue;
         }
         for (size_t i = 0; i < n; i++)
