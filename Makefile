@@ -63,13 +63,17 @@ fuzz:
 	$(CMAKE) --build build-fuzz -j $(JOBS) --target up_fuzzers
 	sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
-# A working example in the foreground: :8125 to two local targets.
+# A working example in the foreground: 127.0.0.1:8125 to two local targets,
+# with /metrics for `udp-proxy stats`. The hints use only what the build made.
 run: deps-build
 	@$(MAKE) --no-print-directory all
 	@echo "udp-proxy: listening on 127.0.0.1:8125, sending to 127.0.0.1:8126 and 127.0.0.1:8127."
-	@echo "Send a metric from another shell:  echo -n 'page.views:1|c|#env:dev' > /dev/udp/127.0.0.1/8125"
-	@echo "Watch a target receive it:         nc -klu 127.0.0.1 8126     (Ctrl+C here stops the proxy)"
-	./$(BUILD)/udp-proxy --source 127.0.0.1:8125 --target 127.0.0.1:8126 --target 127.0.0.1:8127 --stats-interval 10
+	@echo "Watch a target receive:   ./$(BUILD)/udp-sink --listen 127.0.0.1:8126 --idle-timeout 30   (prints the count after 30 s quiet)"
+	@echo "Send a metric:            echo -n 'page.views:1|c|#env:dev' > /dev/udp/127.0.0.1/8125   (bash)"
+	@echo "Live rates per target:    ./$(BUILD)/udp-proxy stats --metrics-url http://127.0.0.1:9102/metrics"
+	@echo "Ctrl+C here stops the proxy."
+	./$(BUILD)/udp-proxy --source 127.0.0.1:8125 --target 127.0.0.1:8126 --target 127.0.0.1:8127 --stats-interval 10 \
+	    --metrics-listen 127.0.0.1:9102
 
 # The side-by-side benchmark (never part of `make test`): ~15 minutes, or
 # ~2 with BENCH_QUICK=1. Writes bench/results/ (RESULTS.md, raw.csv, delivered.png).

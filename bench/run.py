@@ -409,7 +409,7 @@ def write_report(rows, rates, hl, fault_rate, idle, lgmax, loads, elapsed):
     def num(h):
         return h if isinstance(h, (int, float)) else 0
 
-    L.append("## Goals (issue 3)\n")
+    L.append("## Goals\n")
     L.append("| goal | measured | met |")
     L.append("|---|---|---|")
     L.append("| CPU per million: udp-proxy <= 1.25 x batched | %s (median of per-rate ratios at rates where both "

@@ -10,6 +10,7 @@
 #include "platform.h"
 #include "run.h"
 #include "service.h"
+#include "statscmd.h"
 
 #ifndef UP_VERSION
 #define UP_VERSION "dev"
@@ -29,6 +30,8 @@ int main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "service") == 0)
         return up_service_main(argc, argv); /* Windows service; elsewhere an error */
+    if (argc > 1 && strcmp(argv[1], "stats") == 0)
+        return up_statscmd_main(argc, argv); /* live view of a running proxy's /metrics */
     /* Defaults, then the --config file, then the command line over it. */
     int action = up_config_load(&o, argc, argv, err, sizeof(err));
     if (action < 0) {

@@ -45,6 +45,11 @@ static uint64_t get_reader_kernel_drops(const struct up_stats *s, size_t i)
     return s->reader_kernel_drops[i];
 }
 
+static uint64_t get_reader_received(const struct up_stats *s, size_t i)
+{
+    return s->reader_received ? s->reader_received[i] : 0;
+}
+
 const struct up_metric up_metrics[] = {
     {"received_datagrams", "Datagrams received on the source and accepted for forwarding.", UP_METRIC_COUNTER,
      UP_METRIC_PROCESS, NULL, get_received},
@@ -60,6 +65,9 @@ const struct up_metric up_metrics[] = {
      UP_METRIC_PROCESS, NULL, get_not_allowed},
     {"kernel_receive_drops", "Datagrams the kernel dropped because a source socket's receive buffer was full.",
      UP_METRIC_COUNTER, UP_METRIC_READER, NULL, get_reader_kernel_drops},
+    {"reader_received_datagrams",
+     "Datagrams each reader (source socket) received and accepted: how SO_REUSEPORT spreads the load.",
+     UP_METRIC_COUNTER, UP_METRIC_READER, NULL, get_reader_received},
     {"source_bound", "1 while the source is bound and receiving, 0 while stopping.", UP_METRIC_GAUGE, UP_METRIC_PROCESS,
      NULL, get_source_bound},
     {"sent_datagrams", "Datagrams sent to the target (accepted by the kernel).", UP_METRIC_COUNTER, UP_METRIC_TARGET,

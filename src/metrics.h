@@ -47,8 +47,9 @@ extern const size_t up_metrics_count;
 
 /* What the snapshot does not hold. */
 struct up_metrics_info {
-    const char *version; /* build version, for udp_proxy_build_info */
-    double start_time;   /* process start, seconds since the Unix epoch */
+    const char *version;      /* build version, for udp_proxy_build_info */
+    double start_time;        /* process start, seconds since the Unix epoch */
+    unsigned health_stall_ms; /* --health-stall: /healthz fails for a target stalled this long; 0 = off */
 };
 
 #define UP_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"

@@ -23,7 +23,8 @@ int up_metrics_http_new(struct up_proxy *p, const struct up_metrics_info *info, 
     m->info = *info;
     m->snap.targets = up_calloc(up_proxy_target_count(p), sizeof(*m->snap.targets));
     m->snap.reader_kernel_drops = up_calloc(up_proxy_reader_count(p), sizeof(*m->snap.reader_kernel_drops));
-    if (!m->snap.targets || !m->snap.reader_kernel_drops) {
+    m->snap.reader_received = up_calloc(up_proxy_reader_count(p), sizeof(*m->snap.reader_received));
+    if (!m->snap.targets || !m->snap.reader_kernel_drops || !m->snap.reader_received) {
         up_metrics_http_free(m);
         return UP_ENOMEM;
     }
@@ -79,6 +80,18 @@ void up_metrics_http_handle(void *ctx, const struct up_http_request *req, struct
             up_http_reply_text(reply, 503, text);
             return;
         }
+    for (size_t i = 0; m->info.health_stall_ms && i < m->snap.ntargets; i++) {
+        const struct up_stats_target *t = &m->snap.targets[i];
+        if (t->stalled_ms >= m->info.health_stall_ms) {
+            char text[UP_NAME_MAX + 160];
+            snprintf(text, sizeof(text),
+                     "unavailable: target %s has sent nothing for %.1f s while %llu datagram(s) were queued for it "
+                     "(--health-stall)\n",
+                     t->name, (double)t->stalled_ms / 1000.0, (unsigned long long)t->queue_depth);
+            up_http_reply_text(reply, 503, text);
+            return;
+        }
+    }
     up_http_reply_text(reply, 200, "ok\n");
 }
 
@@ -88,5 +101,6 @@ void up_metrics_http_free(struct up_metrics_http *m)
         return;
     up_free(m->snap.targets);
     up_free(m->snap.reader_kernel_drops);
+    up_free(m->snap.reader_received);
     up_free(m);
 }

@@ -4,7 +4,10 @@
  *
  *   GET|HEAD /metrics  200, Prometheus text (metrics.h)
  *   GET|HEAD /healthz  200 "ok" while the source is bound and every writer
- *                      thread is alive, 503 with the reason otherwise
+ *                      thread is alive (and, with --health-stall, no target
+ *                      has had datagrams queued without sending any for
+ *                      that long), 503 with the reason (naming the target)
+ *                      otherwise
  *   other paths        404;  other methods on these paths: 405 (Allow)
  */
 #ifndef UP_METRICS_HTTP_H

@@ -42,6 +42,7 @@ static const struct spec specs[] = {
     {"allow-unresolved", K_BOOL, 0, 0, F(allow_unresolved)},
     {"source-mode", K_MODE, 0, 0777, F(source_mode)},
     {"allow", K_CIDR, 0, 0, F(allow)},
+    {"health-stall", K_MS, 0, 86400000, F(health_stall_ms)},
 };
 #undef F
 
@@ -526,6 +527,9 @@ void up_options_usage(FILE *out)
             "  --metrics-listen ADDR  serve Prometheus /metrics and /healthz over HTTP on\n"
             "                         ADDR, e.g. 127.0.0.1:9102 (default off; :PORT means\n"
             "                         every interface)\n"
+            "  --health-stall SECS    /healthz answers 503 naming a target that has sent\n"
+            "                         nothing for SECS while datagrams were queued for it\n"
+            "                         (default 0 = off)\n"
             "  --statsd-self ADDR     send our own counters as DogStatsD to ADDR, e.g.\n"
             "                         127.0.0.1:8125 (default off)\n"
             "  --statsd-self-interval SECS\n"
@@ -547,7 +551,11 @@ void up_options_usage(FILE *out)
             "\n"
             "Flags take --flag VALUE or --flag=VALUE (a single dash works too).\n"
             "Sizes accept K, M and G suffixes (binary).\n"
-            "\n" USAGE_STOP "Windows service: udp-proxy service install|uninstall|start|stop|status|reload\n"
+            "\n" USAGE_STOP
+            "Live view: udp-proxy stats [--metrics-url URL] [--interval SECS] [--count N]\n"
+            "                 reads a running proxy's /metrics and prints rates per target\n"
+            "                 (udp-proxy stats --help).\n"
+            "Windows service: udp-proxy service install|uninstall|start|stop|status|reload\n"
             "                 (see docs/WINDOWS.md).\n"
             "Exit status: 0 success, 1 runtime error (e.g. address in use), 2 bad usage.\n"
             "\n"

@@ -69,6 +69,7 @@ struct up_options {
     char statsd_self[UP_ADDR_TEXT_MAX];     /* --statsd-self: DogStatsD destination */
     unsigned statsd_self_interval_ms;       /* --statsd-self-interval */
     char statsd_self_prefix[UP_PREFIX_MAX]; /* --statsd-self-prefix */
+    unsigned health_stall_ms;               /* --health-stall: /healthz 503 for a target stalled this long; 0 = off */
 
     /* Resolved by up_options_resolve(). */
     struct up_addr source_addr;

@@ -149,6 +149,12 @@ int up_tcp_recv(up_sock s, void *buf, size_t size);
  * buffer is full, or an error (peer gone...). */
 int up_tcp_send(up_sock s, const void *buf, size_t size);
 
+/* Connect a new TCP socket to `sa`, waiting at most timeout_ms (a client:
+ * `udp-proxy stats` reading /metrics). The socket is non-blocking and owned
+ * by the caller. Returns UP_OK, UP_ETIMEDOUT, UP_ECONNREFUSED,
+ * UP_EHOSTUNREACH... */
+int up_tcp_connect(const struct sockaddr *sa, up_socklen len, int timeout_ms, up_sock *out);
+
 /* Half-close: tell the peer we send nothing more (FIN), keep reading.
  * Returns UP_OK or an error (the caller just closes then). */
 int up_tcp_shutdown_write(up_sock s);

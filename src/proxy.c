@@ -278,6 +278,8 @@ void up_proxy_snapshot(struct up_proxy *p, struct up_stats *s)
         s->kernel_drops += drops;
         if (s->reader_kernel_drops)
             s->reader_kernel_drops[i] = drops;
+        if (s->reader_received)
+            s->reader_received[i] = up_counter_get(&c->received);
     }
     s->nreaders = s->reader_kernel_drops ? p->nreaders : 0;
     /* Acquire: pairs with the release store in up_proxy_stop(). */
@@ -357,6 +359,7 @@ static void keep_restart_only(struct up_proxy *p, struct up_options *n, bool reb
     KEEP(buffer, "--buffer", "%u")
     KEEP(channel_size, "--channel-size", "%u")
     KEEP(log_max_size, "--log-max-size", "%d")
+    KEEP(health_stall_ms, "--health-stall (ms)", "%u")
     if (!rebind) {
         KEEP(rcvbuf, "--rcvbuf", "%d")
         KEEP(source_mode, "--source-mode", "%o")

@@ -38,7 +38,8 @@ size_t up_proxy_reader_count(const struct up_proxy *p);
  * targets now (after a reload they may differ from the last snapshot's:
  * match them by name). Safe while running, from any thread (each caller
  * its own s). Also fills source_bound, and, when s->reader_kernel_drops is
- * not NULL, the drops of each source socket. */
+ * not NULL, the drops of each source socket, and when s->reader_received is
+ * not NULL, what each reader received. */
 void up_proxy_snapshot(struct up_proxy *p, struct up_stats *s);
 
 /* Apply a new configuration (parsed and resolved) without losing

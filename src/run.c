@@ -41,7 +41,7 @@ static int exporters_new(struct exporters *e, struct up_options *o, struct up_pr
 {
     int r = UP_OK;
     if (o->metrics_listen[0]) {
-        struct up_metrics_info info = {UP_VERSION, start_time};
+        struct up_metrics_info info = {UP_VERSION, start_time, o->health_stall_ms};
         if ((r = up_metrics_http_new(p, &info, &e->endpoint)) != UP_OK) {
             snprintf(err, errlen, "out of memory");
             return r;

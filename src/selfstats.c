@@ -170,7 +170,8 @@ int up_selfstats_new(struct up_proxy *p, const struct up_addr *addr, unsigned in
     for (int i = 0; i < 2; i++) {
         s->snap[i].targets = up_calloc(nt, sizeof(*s->snap[i].targets));
         s->snap[i].reader_kernel_drops = up_calloc(nr, sizeof(uint64_t));
-        if (!s->snap[i].targets || !s->snap[i].reader_kernel_drops)
+        s->snap[i].reader_received = up_calloc(nr, sizeof(uint64_t));
+        if (!s->snap[i].targets || !s->snap[i].reader_kernel_drops || !s->snap[i].reader_received)
             goto nomem;
     }
     s->pkt = up_calloc(MAX_PACKETS, sizeof(*s->pkt));
@@ -231,6 +232,7 @@ void up_selfstats_free(struct up_selfstats *s)
     for (int i = 0; i < 2; i++) {
         up_free(s->snap[i].targets);
         up_free(s->snap[i].reader_kernel_drops);
+        up_free(s->snap[i].reader_received);
     }
     up_free(s->pkt);
     up_free(s);

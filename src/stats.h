@@ -67,6 +67,8 @@ struct up_stats_target {
     uint64_t queue_capacity;   /* datagrams the queues hold, all readers */
     uint64_t resolve_failures; /* lookups of the target's name that failed (last address kept) */
     int writer_alive;          /* 1 while the writer thread runs */
+    uint64_t stalled_ms;       /* datagrams are queued and the writer has sent none for this long
+                                * (ms, coarse: per batch); 0 when it keeps up or has nothing to do */
 };
 
 struct up_stats {
@@ -80,6 +82,8 @@ struct up_stats {
     size_t nreaders;               /* entries filled in reader_kernel_drops (0 if it is NULL) */
     uint64_t *reader_kernel_drops; /* per source socket, cumulative; room for up_proxy_reader_count()
                                     * entries, owned by the caller; NULL: not wanted */
+    uint64_t *reader_received;     /* per reader, its share of `received`; same room and owner as
+                                    * reader_kernel_drops; NULL: not wanted (then exported as 0) */
 };
 
 /* Index of the target called `name` in s (hint: where it probably is), or

@@ -46,6 +46,7 @@ int up_target_init(struct up_target *t, const struct up_addr *addr, size_t nqueu
     atomic_init(&t->state, UP_TARGET_RUN);
     atomic_init(&t->drain_deadline_ns, 0);
     atomic_init(&t->alive, 0);
+    atomic_init(&t->progress_ns, 0);
     atomic_init(&t->reconnect, 0);
     t->is_unix = addr->len && addr->ss.ss_family == AF_UNIX;
     t->sndbuf = sndbuf;
@@ -220,6 +221,13 @@ static void finish_batch(struct up_target *t, size_t n)
             up_queue_consume(&t->queues[q], t->per_queue[q]);
 }
 
+/* Progress for --health-stall: one clock read per batch, never per
+ * datagram. Relaxed: the value is a coarse time, read on its own. */
+static void mark_progress(struct up_target *t)
+{
+    atomic_store_explicit(&t->progress_ns, up_now_ns(), memory_order_relaxed);
+}
+
 static void *writer_main(void *arg)
 {
     struct up_target *t = arg;
@@ -231,14 +239,20 @@ static void *writer_main(void *arg)
         if (n == 0) {
             if (atomic_load_explicit(&t->state, memory_order_acquire) != UP_TARGET_RUN)
                 break; /* readers are gone and everything is sent */
+            /* Nothing queued, so not stalled: before the wait and after it. */
+            mark_progress(t);
             wait_for_work(t);
+            mark_progress(t);
             continue;
         }
         for (size_t i = 0; i < n; i++)
             up_packet_to_dgram(t->batch[i], &t->dg[i]);
         size_t done = 0;
         while (done < n) {
+            uint64_t sent_before = up_counter_get(&c->sent); /* ours: only this thread writes it */
             done += up_target_send(t, t->io, t->dg + done, n - done, c, &t->rl);
+            if (up_counter_get(&c->sent) != sent_before)
+                mark_progress(t);
             if (done == n)
                 break;
             /* Socket buffer full: wait for room, but notice a drain deadline. */
@@ -270,6 +284,7 @@ int up_target_start(struct up_target *t)
     char name[16];
     snprintf(name, sizeof(name), "up-writer");
     atomic_store_explicit(&t->alive, 1, memory_order_release);
+    mark_progress(t);
     int r = up_thread_start(&t->thread, writer_main, t, name);
     if (r != UP_OK) {
         atomic_store_explicit(&t->alive, 0, memory_order_release);
@@ -365,4 +380,11 @@ void up_target_snapshot(struct up_target *t, struct up_stats_target *s)
     }
     s->writer_alive = atomic_load_explicit(&t->alive, memory_order_acquire);
     s->resolve_failures = up_counter_get(&t->resolve_failures);
+    /* Stalled: datagrams wait and the writer is awake (a sleeping writer is
+     * being woken for them right now) but has sent nothing since. */
+    if (s->queue_depth && !atomic_load_explicit(&t->sleeping, memory_order_relaxed)) {
+        uint64_t now = up_now_ns(), since = atomic_load_explicit(&t->progress_ns, memory_order_relaxed);
+        if (since && now > since)
+            s->stalled_ms = (now - since) / 1000000u;
+    }
 }

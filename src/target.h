@@ -60,6 +60,11 @@ struct up_target {
     atomic_int state;                       /* enum up_target_state */
     atomic_uint_fast64_t drain_deadline_ns; /* up_now_ns() limit while draining */
     atomic_int alive;                       /* 1 while the writer thread runs */
+    /* up_now_ns() when the writer last sent a datagram or found its queues
+     * empty (written by the writer about once per batch, relaxed; read by
+     * snapshots for --health-stall: queued datagrams and an old value mean
+     * the target is stalled). */
+    atomic_uint_fast64_t progress_ns;
     up_thread thread;
     bool started; /* writer thread was started */
     bool sem_ok;  /* wake was initialised */

@@ -71,6 +71,48 @@ int up_tcp_send(up_sock s, const void *buf, size_t size)
     return up_last_error();
 }
 
+int up_tcp_connect(const struct sockaddr *sa, up_socklen len, int timeout_ms, up_sock *out)
+{
+    int s = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (s < 0)
+        return up_last_error();
+    int r = UP_OK;
+    if (connect(s, sa, len) < 0) {
+        if (errno != EINPROGRESS) {
+            r = up_last_error();
+            goto fail;
+        }
+        struct pollfd pfd = {s, POLLOUT, 0};
+        int n;
+        do
+            n = poll(&pfd, 1, timeout_ms);
+        while (n < 0 && errno == EINTR);
+        if (n < 0) {
+            r = up_last_error();
+            goto fail;
+        }
+        if (n == 0) {
+            r = UP_ETIMEDOUT;
+            goto fail;
+        }
+        int soerr = 0;
+        socklen_t sl = sizeof(soerr);
+        if (getsockopt(s, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0) {
+            r = up_last_error();
+            goto fail;
+        }
+        if (soerr) {
+            r = up_error_from_sys(soerr);
+            goto fail;
+        }
+    }
+    *out = s;
+    return UP_OK;
+fail:
+    close(s);
+    return r;
+}
+
 int up_tcp_shutdown_write(up_sock s)
 {
     if (shutdown(s, SHUT_WR) < 0)

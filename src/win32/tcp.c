@@ -81,6 +81,53 @@ int up_tcp_send(up_sock s, const void *buf, size_t size)
     return up_last_error();
 }
 
+int up_tcp_connect(const struct sockaddr *sa, up_socklen len, int timeout_ms, up_sock *out)
+{
+    SOCKET s = WSASocketW(sa->sa_family, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_NO_HANDLE_INHERIT);
+    if (s == INVALID_SOCKET)
+        return up_last_error();
+    int r = set_nonblocking(s);
+    if (r != UP_OK)
+        goto out;
+    if (connect(s, sa, len) != 0) {
+        if (WSAGetLastError() != WSAEWOULDBLOCK) {
+            r = up_last_error();
+            goto out;
+        }
+        /* select(), not WSAPoll(): older WSAPoll never reports a refused
+         * connect. A failed connect shows in the except set. */
+        fd_set w, e;
+        FD_ZERO(&w);
+        FD_ZERO(&e);
+        FD_SET(s, &w);
+        FD_SET(s, &e);
+        struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+        int n = select(0, NULL, &w, &e, &tv);
+        if (n == SOCKET_ERROR) {
+            r = up_last_error();
+            goto out;
+        }
+        if (n == 0) {
+            r = UP_ETIMEDOUT;
+            goto out;
+        }
+        int soerr = 0, sl = sizeof(soerr);
+        if (getsockopt(s, SOL_SOCKET, SO_ERROR, (char *)&soerr, &sl) != 0) {
+            r = up_last_error();
+            goto out;
+        }
+        if (soerr || FD_ISSET(s, &e)) {
+            r = soerr ? up_error_from_sys(soerr) : UP_ECONNREFUSED;
+            goto out;
+        }
+    }
+    *out = s;
+    return UP_OK;
+out:
+    closesocket(s);
+    return r;
+}
+
 int up_tcp_shutdown_write(up_sock s)
 {
     if (shutdown(s, SD_SEND) != 0)

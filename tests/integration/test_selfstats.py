@@ -19,7 +19,7 @@ N = 3000
 PREFIX = "selftest.udp_proxy."
 LINE = re.compile(r"^([A-Za-z0-9_.\-]+):(\d+)\|(c|g)(?:\|#([^|\s]+))?$")
 COUNTERS = {"received_datagrams", "received_bytes", "oversize_datagrams", "no_buffer_datagrams", "receive_errors",
-            "kernel_receive_drops", "sent_datagrams", "sent_bytes", "dropped_datagrams", "not_allowed_datagrams",
+            "kernel_receive_drops", "reader_received_datagrams", "sent_datagrams", "sent_bytes", "dropped_datagrams", "not_allowed_datagrams",
             "resolve_failures"}
 GAUGES = {"source_bound", "queue_depth", "queue_capacity", "writer_up"}
 

@@ -16,6 +16,7 @@
 
 static struct up_stats_target targets[2];
 static uint64_t reader_drops[2] = {7, 0};
+static uint64_t reader_received[2] = {600, 400};
 
 static void fill(struct up_stats *s)
 {
@@ -30,6 +31,7 @@ static void fill(struct up_stats *s)
     s->source_bound = 1;
     s->nreaders = 2;
     s->reader_kernel_drops = reader_drops;
+    s->reader_received = reader_received;
     s->ntargets = 2;
     s->targets = targets;
     snprintf(targets[0].name, sizeof(targets[0].name), "127.0.0.1:8126");
@@ -71,6 +73,11 @@ static const char expected[] =
     "# TYPE udp_proxy_kernel_receive_drops_total counter\n"
     "udp_proxy_kernel_receive_drops_total{reader=\"0\"} 7\n"
     "udp_proxy_kernel_receive_drops_total{reader=\"1\"} 0\n"
+    "# HELP udp_proxy_reader_received_datagrams_total Datagrams each reader (source socket) received and accepted: "
+    "how SO_REUSEPORT spreads the load.\n"
+    "# TYPE udp_proxy_reader_received_datagrams_total counter\n"
+    "udp_proxy_reader_received_datagrams_total{reader=\"0\"} 600\n"
+    "udp_proxy_reader_received_datagrams_total{reader=\"1\"} 400\n"
     "# HELP udp_proxy_source_bound 1 while the source is bound and receiving, 0 while stopping.\n"
     "# TYPE udp_proxy_source_bound gauge\n"
     "udp_proxy_source_bound 1\n"
@@ -115,7 +122,7 @@ static const char expected[] =
     "# TYPE udp_proxy_build_info gauge\n"
     "udp_proxy_build_info{version=\"1.2.3\"} 1\n";
 
-static const struct up_metrics_info info = {"1.2.3", 1700000000.25};
+static const struct up_metrics_info info = {"1.2.3", 1700000000.25, 0};
 
 static void test_exact_output(void **state)
 {
@@ -153,9 +160,9 @@ static void test_families_grouped(void **state)
             assert_true(line[fl] == ' ' || line[fl] == '{');
         }
     }
-    assert_int_equal(helps, 17); /* 15 udp_proxy families, start time, build info */
+    assert_int_equal(helps, 18); /* 16 udp_proxy families, start time, build info */
     assert_int_equal(types, helps);
-    assert_int_equal(samples, 1 + 1 + 1 + 1 + 1 + 1 + 2 + 1 + 2 + 2 + 6 + 2 + 2 + 2 + 2 + 1 + 1);
+    assert_int_equal(samples, 1 + 1 + 1 + 1 + 1 + 1 + 2 + 2 + 1 + 2 + 2 + 6 + 2 + 2 + 2 + 2 + 1 + 1);
 }
 
 static void test_bound_and_cut(void **state)

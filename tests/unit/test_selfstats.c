@@ -44,7 +44,7 @@ static void test_deltas_gauges_tags(void **state)
 {
     (void)state;
     struct up_stats_target pt[2], ct[2];
-    uint64_t pd[1] = {5}, cd[1] = {9};
+    uint64_t pd[1] = {5}, cd[1] = {9}, pr[1] = {100}, cr[1] = {250};
     struct up_stats prev, cur;
     memset(&prev, 0, sizeof(prev));
     memset(pt, 0, sizeof(pt));
@@ -56,11 +56,13 @@ static void test_deltas_gauges_tags(void **state)
     prev.targets = pt;
     prev.ntargets = 2;
     prev.reader_kernel_drops = pd;
+    prev.reader_received = pr;
     prev.nreaders = 1;
     cur = prev;
     memcpy(ct, pt, sizeof(ct));
     cur.targets = ct;
     cur.reader_kernel_drops = cd;
+    cur.reader_received = cr;
     cur.received = 250;
     cur.received_bytes = 999;
     cur.source_bound = 1;
@@ -76,6 +78,7 @@ static void test_deltas_gauges_tags(void **state)
     assert_true(has_line(&l, "udp_proxy.received_datagrams:150|c"));
     assert_true(has_line(&l, "udp_proxy.received_bytes:999|c"));
     assert_true(has_line(&l, "udp_proxy.kernel_receive_drops:4|c|#reader:0"));
+    assert_true(has_line(&l, "udp_proxy.reader_received_datagrams:150|c|#reader:0"));
     assert_true(has_line(&l, "udp_proxy.source_bound:1|g"));
     assert_true(has_line(&l, "udp_proxy.sent_datagrams:150|c|#target:127.0.0.1:8126"));
     assert_true(has_line(&l, "udp_proxy.sent_datagrams:160|c|#target:a_b_c_d_e"));
@@ -84,8 +87,8 @@ static void test_deltas_gauges_tags(void **state)
     assert_true(has_line(&l, "udp_proxy.queue_depth:3|g|#target:127.0.0.1:8126"));
     assert_true(has_line(&l, "udp_proxy.queue_capacity:8192|g|#target:127.0.0.1:8126"));
     assert_true(has_line(&l, "udp_proxy.writer_up:0|g|#target:a_b_c_d_e"));
-    /* one line per value: 7 process-wide + 1 reader + 9 per target */
-    assert_int_equal(l.count, 7 + 1 + 2 * 9);
+    /* one line per value: 7 process-wide + 2 per reader + 9 per target */
+    assert_int_equal(l.count, 7 + 2 + 2 * 9);
 
     /* No previous report: counters are totals; another prefix. */
     struct lines t = {0};

@@ -640,6 +640,72 @@ def step_port_taken(c):
         sink.close()
 
 
+# ---- (4) the live view: `udp-proxy stats` ---------------------------------------------------------------------
+
+
+def step_stats(c):
+    """`udp-proxy-x64.exe stats` against the x64 console proxy, both under Wine: two tables with both targets
+    and non-zero rates while a sender runs; the URL from a config file (Windows path); exit 1 when nothing
+    listens."""
+    c.need_wine()
+    import threading
+    sinks = [Sink(), Sink()]
+    port = free_port()
+    mport = free_tcp_port()
+    names = ["127.0.0.1:%d" % s.port for s in sinks]
+    proxy = None
+    stop = threading.Event()
+
+    def send():
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        deadline = time.time() + 90
+        n = 0
+        while not stop.is_set() and time.time() < deadline:
+            for _ in range(10):
+                tx.sendto(b"stats.test:%d|c" % n, ("127.0.0.1", port))
+                n += 1
+            time.sleep(0.01)
+        tx.close()
+
+    th = threading.Thread(target=send, daemon=True)
+    conf = os.path.join(c.win, "stats-%d.conf" % os.getpid())
+    try:
+        proxy = Console(c, ["--source", "127.0.0.1:%d" % port, "--target", names[0], "--target", names[1],
+                            "--metrics-listen", "127.0.0.1:%d" % mport, "--stats-interval", "0"])
+        th.start()
+        rc, out = c.wine(c.x64, "stats", "--metrics-url", "http://127.0.0.1:%d/metrics" % mport, "--interval", "1",
+                         "--count", "2", timeout=90)
+        out = out.replace("\r", "")
+        check(rc == 0, "stats --count 2: exit %d:\n%s" % (rc, out))
+        check("(1/2)" in out and "(2/2)" in out, "stats printed not two tables:\n" + out)
+        for n in names:
+            rows = [l.split() for l in out.splitlines() if l.startswith(n + " ")]
+            check(len(rows) == 2 and all(float(r[1]) > 0 for r in rows),
+                  "target %s: not two rows with a non-zero sent rate:\n%s" % (n, out))
+        log("stats --count 2 --interval 1 under Wine: two tables, both targets sending:\n" +
+            "\n".join(l for l in out.splitlines() if l.startswith(("received", "127.0.0.1"))))
+        with open(conf, "w") as f:
+            f.write("target = %s\r\nmetrics-listen = 127.0.0.1:%d\r\n" % (names[0], mport))
+        rc, out = c.wine(c.x64, "stats", "--config", dos_path(conf), "--interval", "0.5", "--count", "1", timeout=60)
+        check(rc == 0 and names[1] in out, "stats --config %s: exit %d:\n%s" % (dos_path(conf), rc, out))
+        log("stats --config %s: the URL from metrics-listen" % dos_path(conf))
+        stop.set()
+        th.join(5)
+        proxy.ctrl_c()
+        rc, out = c.wine(c.x64, "stats", "--metrics-url", "http://127.0.0.1:%d/metrics" % mport, "--count", "1",
+                         timeout=60)
+        check(rc == 1 and "cannot connect" in out, "stats with nothing listening: exit %d, %r" % (rc, out))
+        log("stats with nothing listening: exit 1, %s" % out.strip().splitlines()[-1])
+    finally:
+        stop.set()
+        if proxy:
+            proxy.close()
+        for s in sinks:
+            s.close()
+        if os.path.exists(conf):
+            os.unlink(conf)
+
+
 STEPS = {
     "build": step_build,
     "pe": step_pe,
@@ -649,6 +715,7 @@ STEPS = {
     "metrics": step_metrics,
     "service": step_service,
     "port-taken": step_port_taken,
+    "stats": step_stats,
 }
 
 
