@@ -2,6 +2,7 @@
 #include "log.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -18,11 +19,32 @@ static void (*log_hook)(int, const char *);
 
 static const char *const names[] = {"debug", "info", "warn", "error", "fatal"};
 
+/* Every name logrus (the Go tool's logger) accepts, and the level it maps
+ * to here: trace is debug (there is nothing finer), panic is fatal. */
+static const struct {
+    const char *name;
+    int level;
+} aliases[] = {
+    {"trace", UP_LOG_DEBUG},  {"debug", UP_LOG_DEBUG}, {"info", UP_LOG_INFO},   {"warn", UP_LOG_WARN},
+    {"warning", UP_LOG_WARN}, {"error", UP_LOG_ERROR}, {"fatal", UP_LOG_FATAL}, {"panic", UP_LOG_FATAL},
+};
+
+/* ASCII case-insensitive equality (no locale). */
+static bool same_name(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
+        if (x != *b)
+            return false;
+    }
+    return *a == *b;
+}
+
 int up_log_level_parse(const char *s)
 {
-    for (int i = 0; i <= UP_LOG_FATAL; i++)
-        if (strcmp(s, names[i]) == 0)
-            return i;
+    for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+        if (same_name(s, aliases[i].name))
+            return aliases[i].level;
     return UP_EINVAL;
 }
 

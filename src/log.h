@@ -14,7 +14,10 @@
 
 enum up_log_level { UP_LOG_DEBUG = 0, UP_LOG_INFO, UP_LOG_WARN, UP_LOG_ERROR, UP_LOG_FATAL };
 
-/* Parse "debug".."fatal"; returns the level or UP_EINVAL. */
+/* Parse a level name as logrus does, in any case ("Info", "WARN"):
+ * trace, debug -> UP_LOG_DEBUG; info -> UP_LOG_INFO; warn, warning ->
+ * UP_LOG_WARN; error -> UP_LOG_ERROR; fatal, panic -> UP_LOG_FATAL.
+ * Returns the level or UP_EINVAL. */
 int up_log_level_parse(const char *s);
 const char *up_log_level_name(int level);
 
