@@ -42,6 +42,14 @@ static int parse_line(struct up_options *o, char *line, size_t n, char *err, siz
     char *s = trim(line, &n);
     if (n == 0 || s[0] == '#')
         return UP_OK;
+    /* A '#' after blank space before any '=' starts a comment: a bare
+     * switch may carry one ("allow-unresolved   # a switch, or = true"). */
+    for (size_t i = 1; i < n && s[i] != '='; i++)
+        if (s[i] == '#' && is_blank(s[i - 1])) {
+            n = i;
+            s = trim(s, &n);
+            break;
+        }
     char *eq = memchr(s, '=', n);
     size_t nlen = eq ? (size_t)(eq - s) : n;
     char *name = s;
@@ -49,7 +57,7 @@ static int parse_line(struct up_options *o, char *line, size_t n, char *err, siz
         nlen--;
     for (size_t i = 0; i < nlen; i++)
         if (!name_char(name[i])) {
-            snprintf(err, errlen, "expected 'name = value', got '%.60s'", s);
+            snprintf(err, errlen, "expected 'name = value', got '%s'", s);
             return UP_EINVAL;
         }
     if (nlen == 0) {

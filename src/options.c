@@ -191,6 +191,10 @@ static int apply(struct up_options *o, const struct spec *sp, const char *val, c
                          val);
                 return r;
             }
+        } else if (up_addr_is_unix(val)) {
+            /* --metrics-listen (TCP) and --statsd-self: no Unix sockets. */
+            snprintf(err, errlen, "--%s: '%s': unix: is not supported here (use HOST:PORT)", sp->name, val);
+            return UP_EINVAL;
         } else {
             r = up_addr_split(val, host, sizeof(host), &port);
         }

@@ -366,6 +366,11 @@ static void test_bad_addresses(void **state)
     assert_err_names("--source", "'localhost'");
     assert_int_equal(PARSE("--target", "[::1:80"), UP_EINVAL);
     assert_err_names("--target", "'[::1:80'");
+    /* The exporters take no unix: address, and say so (finding 28). */
+    assert_int_equal(PARSE("--target", ":9", "--metrics-listen", "unix:/run/m.sock"), UP_EINVAL);
+    assert_err_names("--metrics-listen", "unix: is not supported here");
+    assert_int_equal(PARSE("--target", ":9", "--statsd-self", "unix:/run/dsd.sock"), UP_EINVAL);
+    assert_err_names("--statsd-self", "unix: is not supported here");
 }
 
 static void test_unknown_and_stray_words(void **state)
