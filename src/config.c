@@ -153,7 +153,9 @@ int up_config_read(struct up_options *o, const char *path, char *err, size_t err
     }
     size_t n = fread(buf, 1, UP_CONFIG_FILE_MAX + 1, f);
     if (ferror(f)) {
-        r = UP_EIO;
+        r = up_last_error(); /* a directory: EISDIR */
+        if (r == UP_OK || r == UP_EAGAIN)
+            r = UP_EIO;
         snprintf(err, errlen, "cannot read config file '%s': %s", path, up_strerror(r));
         goto out;
     }
