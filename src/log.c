@@ -13,11 +13,40 @@
 /* Read on every log call from every thread, set at start-up: relaxed. */
 static atomic_int cur_level = UP_LOG_INFO;
 static atomic_int to_stderr = 1;
+static atomic_int journal; /* stderr is systemd's journal: "<N>" prefixes, no timestamp */
 /* Set at start-up before threads exist, read afterwards. */
-static FILE *log_file;
 static void (*log_hook)(int, const char *);
 
+/* The log file can be reopened (SIGUSR1, reload) while other threads log:
+ * the file and its path are used only under this lock. Log lines are rare
+ * (never per datagram: rate-limited), so the lock is never contended long. */
+#ifdef _WIN32
+static SRWLOCK file_lock = SRWLOCK_INIT;
+static void lock(void)
+{
+    AcquireSRWLockExclusive(&file_lock);
+}
+static void unlock(void)
+{
+    ReleaseSRWLockExclusive(&file_lock);
+}
+#else
+static pthread_mutex_t file_lock = PTHREAD_MUTEX_INITIALIZER;
+static void lock(void)
+{
+    pthread_mutex_lock(&file_lock);
+}
+static void unlock(void)
+{
+    pthread_mutex_unlock(&file_lock);
+}
+#endif
+static FILE *log_file;      /* under file_lock */
+static char log_path[1024]; /* under file_lock; "" = no file */
+
 static const char *const names[] = {"debug", "info", "warn", "error", "fatal"};
+/* syslog(3) priorities, as journald reads them from a "<N>" prefix. */
+static const char prio[] = {'7', '6', '4', '3', '2'};
 
 /* Every name logrus (the Go tool's logger) accepts, and the level it maps
  * to here: trace is debug (there is nothing finer), panic is fatal. */
@@ -65,16 +94,46 @@ int up_log_get_level(void)
 
 int up_log_set_file(const char *path)
 {
-    if (log_file) {
-        fclose(log_file);
-        log_file = NULL;
-    }
-    if (!path)
-        return UP_OK;
-    log_file = fopen(path, "a");
-    if (!log_file)
+    FILE *f = NULL;
+    if (path && strlen(path) >= sizeof(log_path))
+        return UP_ENAMETOOLONG;
+    if (path && !(f = fopen(path, "a")))
         return up_last_error();
+    lock();
+    FILE *old = log_file;
+    log_file = f;
+    snprintf(log_path, sizeof(log_path), "%s", path ? path : "");
+    unlock();
+    if (old)
+        fclose(old);
     return UP_OK;
+}
+
+int up_log_reopen(void)
+{
+    char path[sizeof(log_path)];
+    lock();
+    snprintf(path, sizeof(path), "%s", log_path);
+    unlock();
+    if (!path[0])
+        return UP_OK;
+    /* Open the new file before closing the old one: on failure, lines keep
+     * going to the old file (the caller logs why). */
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return up_last_error();
+    lock();
+    FILE *old = log_file;
+    log_file = f;
+    unlock();
+    if (old)
+        fclose(old);
+    return UP_OK;
+}
+
+void up_log_set_journal(int on)
+{
+    atomic_store_explicit(&journal, on, memory_order_relaxed);
 }
 
 void up_log_set_stderr(int on)
@@ -87,11 +146,19 @@ void up_log_set_hook(void (*hook)(int level, const char *line))
     log_hook = hook;
 }
 
+/* Room for "<N>" before the timestamp, which has a fixed width. */
+#define PRIO_LEN 3
+#define STAMP_LEN 25 /* "2026-12-01T08:00:03.123Z " */
+
 void up_logv(int level, const char *fmt, va_list ap)
 {
-    char line[1024];
+    char buf[PRIO_LEN + 1024];
+    char *line = buf + PRIO_LEN; /* the timestamped line */
+    const size_t cap = sizeof(buf) - PRIO_LEN;
     if (level < up_log_get_level())
         return;
+    if (level < UP_LOG_DEBUG || level > UP_LOG_FATAL)
+        level = UP_LOG_ERROR;
     double now = up_wall_time();
     time_t secs = (time_t)now;
     struct tm tm;
@@ -101,26 +168,36 @@ void up_logv(int level, const char *fmt, va_list ap)
     gmtime_r(&secs, &tm);
 #endif
     int n =
-        snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %-5s ", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)((now - (double)secs) * 1000) % 1000, names[level]);
-    int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+        snprintf(line, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %-5s ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec, (int)((now - (double)secs) * 1000) % 1000, names[level]);
+    int m = vsnprintf(line + n, cap - (size_t)n - 1, fmt, ap);
     if (m < 0)
         m = 0;
     size_t len = (size_t)n + (size_t)m;
-    if (len > sizeof(line) - 2)
-        len = sizeof(line) - 2;
+    if (len > cap - 2)
+        len = cap - 2;
     line[len++] = '\n';
     line[len] = '\0';
-    if (atomic_load_explicit(&to_stderr, memory_order_relaxed)) {
-        fwrite(line, 1, len, stderr); /* one call: stdio locks the stream */
-        fflush(stderr);               /* the Windows C runtime buffers stderr when it is a file or pipe */
-    }
+    bool jr = atomic_load_explicit(&journal, memory_order_relaxed) != 0 && n == STAMP_LEN + 6;
+    lock();
     if (log_file) {
         fwrite(line, 1, len, log_file);
         fflush(log_file);
     }
     if (log_hook)
         log_hook(level, line);
+    if (atomic_load_explicit(&to_stderr, memory_order_relaxed)) {
+        if (jr) {
+            /* journald: the priority replaces our timestamp (it keeps its own). */
+            char *j = line + STAMP_LEN - PRIO_LEN;
+            j[0] = '<', j[1] = prio[level], j[2] = '>';
+            fwrite(j, 1, len - (STAMP_LEN - PRIO_LEN), stderr);
+        } else {
+            fwrite(line, 1, len, stderr);
+        }
+        fflush(stderr); /* the Windows C runtime buffers stderr when it is a file or pipe */
+    }
+    unlock();
 }
 
 void up_log(int level, const char *fmt, ...)

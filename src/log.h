@@ -24,9 +24,18 @@ const char *up_log_level_name(int level);
 void up_log_set_level(int level);
 int up_log_get_level(void);
 
-/* Also append log lines to `path` (opened once, kept open). NULL: stop.
- * Returns UP_OK or the open error. */
+/* Also append log lines to `path` (kept open; up_log_reopen() opens it
+ * again). NULL: stop. Returns UP_OK or the open error (then the previous
+ * file stays). */
 int up_log_set_file(const char *path);
+/* Close and open again the file given to up_log_set_file() (log rotation:
+ * SIGUSR1, reload). Thread-safe. On failure the old file stays in use and
+ * the open error is returned; UP_OK when there is no log file. */
+int up_log_reopen(void);
+/* Standard error is systemd's journal (see up_notify_journal_stderr()):
+ * lines there carry a syslog priority prefix "<N>" instead of a timestamp,
+ * so `journalctl -p warning` finds warnings. The log file is unchanged. */
+void up_log_set_journal(int on);
 /* Whether lines also go to standard error (default yes). */
 void up_log_set_stderr(int on);
 /* Extra sink for each line (the Windows event log); NULL for none. */

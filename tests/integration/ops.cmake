@@ -31,3 +31,6 @@ up_ops_test(ops_allow ops_allow.py)
 # reopening (SIGUSR1, reload), journald priorities, a second stop signal.
 up_ops_test(ops_log_errors ops_log_errors.py)
 up_ops_test(ops_log_errors_rofs ops_log_errors.py rofs)
+up_ops_test(ops_log_reopen ops_log_run.py reopen)
+up_ops_test(ops_log_journal ops_log_run.py journal)
+up_ops_test(ops_log_second_stop ops_log_run.py second_stop)
