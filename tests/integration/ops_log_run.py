@@ -8,6 +8,9 @@
                file keeps its timestamps; without a match, nothing changes
   second_stop  a second SIGTERM during a long drain (a stuck unix: target)
                ends it at once; what is left is counted in dropped_shutdown
+  logrotate    the shipped packaging/udp-proxy.logrotate, run by logrotate(8)
+               on a live proxy's log file (paths and the signal command
+               pointed at this test's process): a new file, no line lost
 """
 import os
 import re
@@ -185,5 +188,47 @@ def test_second_stop():
         stuck.close()
 
 
-{"reopen": test_reopen, "journal": test_journal, "second_stop": test_second_stop}[MODE]()
+def test_logrotate():
+    import shutil
+    lr = shutil.which("logrotate") or ("/usr/sbin/logrotate" if os.path.exists("/usr/sbin/logrotate") else None)
+    if not lr:
+        print("skip: logrotate(8) is not installed (apt-get install logrotate)")
+        sys.exit(77)
+    here = os.path.dirname(os.path.abspath(__file__))
+    conf_text = read(os.path.join(here, "..", "..", "packaging", "udp-proxy.logrotate"))
+    check("/var/log/udp-proxy/*.log {" in conf_text and "--signal=SIGUSR1 udp-proxy.service" in conf_text,
+          "the shipped logrotate file changed shape:\n" + conf_text)
+    d = tempdir()
+    log = os.path.join(d, "udp-proxy.log")
+    port = free_port()
+    sink = Sink(("127.0.0.1", port))
+    src = free_port()
+    target = "127.0.0.1:%d" % port
+    px = Proxy(["--source", "127.0.0.1:%d" % src, "--target", target, "--log-file", log, "--stats-interval", "1"])
+    try:
+        check(wait_file(log, "listening on"), "no start-up line in %s" % log)
+        conf = os.path.join(d, "logrotate.conf")
+        with open(conf, "w") as f:
+            f.write(conf_text.replace("/var/log/udp-proxy/", d + "/").replace(
+                "systemctl kill --kill-whom=main --signal=SIGUSR1 udp-proxy.service", "kill -USR1 %d" % px.p.pid))
+        os.chmod(conf, 0o644)
+        sender = Sender(("127.0.0.1", src), payloads(3000), rate=1000)  # forwarding through the rotation
+        time.sleep(1.2)
+        r = subprocess.run([lr, "-f", "-s", os.path.join(d, "state"), conf], capture_output=True, text=True)
+        check(r.returncode == 0, "logrotate failed (%d): %s %s" % (r.returncode, r.stdout, r.stderr))
+        check(os.path.exists(log + ".1"), "no %s.1 after logrotate: %s" % (log, os.listdir(d)))
+        check(wait_file(log, r"SIGUSR1: log file .* reopened"), "no new log file:\n" + px.log())
+        check(wait_file(log, r"stats received="), "the new file gets no stats lines")
+        sender.join()
+        check(sink.wait_count(3000) == 3000, "through the rotation: %d of 3000" % sink.count())
+        check(px.stop() == 0, "exit status")
+        identity(px, [target])
+        check("final totals:" in read(log), "no final totals in the new file")
+        print("ok: logrotate with the shipped file: %s" % sorted(os.listdir(d)))
+    finally:
+        px.stop()
+        sink.close()
+
+
+{"reopen": test_reopen, "journal": test_journal, "second_stop": test_second_stop, "logrotate": test_logrotate}[MODE]()
 print("PASS")
