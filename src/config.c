@@ -42,6 +42,14 @@ static int parse_line(struct up_options *o, char *line, size_t n, char *err, siz
     char *s = trim(line, &n);
     if (n == 0 || s[0] == '#')
         return UP_OK;
+    /* A '#' after blank space before any '=' starts a comment: a bare
+     * switch may carry one ("allow-unresolved   # a switch, or = true"). */
+    for (size_t i = 1; i < n && s[i] != '='; i++)
+        if (s[i] == '#' && is_blank(s[i - 1])) {
+            n = i;
+            s = trim(s, &n);
+            break;
+        }
     char *eq = memchr(s, '=', n);
     size_t nlen = eq ? (size_t)(eq - s) : n;
     char *name = s;
@@ -49,7 +57,7 @@ static int parse_line(struct up_options *o, char *line, size_t n, char *err, siz
         nlen--;
     for (size_t i = 0; i < nlen; i++)
         if (!name_char(name[i])) {
-            snprintf(err, errlen, "expected 'name = value', got '%.60s'", s);
+            snprintf(err, errlen, "expected 'name = value', got '%s'", s);
             return UP_EINVAL;
         }
     if (nlen == 0) {
@@ -148,7 +156,9 @@ int up_config_read(struct up_options *o, const char *path, char *err, size_t err
     }
     size_t n = fread(buf, 1, UP_CONFIG_FILE_MAX + 1, f);
     if (ferror(f)) {
-        r = UP_EIO;
+        r = up_last_error(); /* a directory: EISDIR */
+        if (r == UP_OK || r == UP_EAGAIN)
+            r = UP_EIO;
         snprintf(err, errlen, "cannot read config file '%s': %s", path, up_strerror(r));
         goto out;
     }

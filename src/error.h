@@ -28,15 +28,32 @@ enum up_error {
     UP_EAFNOSUPPORT = -14, /* address family not supported */
     UP_ECLOSED = -15,      /* socket shut down / closed */
     UP_ETIMEDOUT = -16,    /* timed out */
-    UP_EIO = -17,          /* any other system error */
+    UP_EIO = -17,          /* input/output error (EIO), or a failure with no system error behind it */
     UP_EDUPLICATE = -18,   /* the same item given twice */
     UP_ENOTCONN = -19,     /* no peer: target address unknown or its socket missing */
     UP_ENOTSOCK = -20,     /* a path exists and is not a socket (never removed) */
     UP_ENOENT = -21,       /* no such file (a Unix socket path that is not there) */
+    /* File and descriptor errors (--log-file, --config, Unix socket paths). */
+    UP_EISDIR = -22,       /* a directory where a file was expected */
+    UP_EROFS = -23,        /* read-only file system */
+    UP_ENOSPC = -24,       /* no space left on the device (or the disk quota is used up) */
+    UP_ELOOP = -25,        /* too many symbolic links */
+    UP_ENAMETOOLONG = -26, /* file name too long */
+    UP_ENOTDIR = -27,      /* a path component is not a directory */
+    UP_EMFILE = -28,       /* too many open files (process or system limit) */
+    UP_EEXIST = -29,       /* file exists */
+    UP_EBUSY = -30,        /* device or resource busy */
+    UP_ESYS = -31,         /* another system error: up_strerror() gives the system's own text */
 };
 
-/* A short human-readable text for an error code; never NULL. */
+/* A short human-readable text for an error code; never NULL. For UP_ESYS
+ * it is the system's text of the last error this thread translated into
+ * UP_ESYS (so "cannot open x: Stale file handle", never a catch-all). */
 const char *up_strerror(int err);
+
+/* For the platform layer: remember `text` (the system's words) as this
+ * thread's UP_ESYS text, and return UP_ESYS. */
+int up_error_sys(const char *text);
 
 /* Translate a platform error number (errno on POSIX, WSAGetLastError() on
  * Windows) into the set above. Implemented in the platform layer. */

@@ -2,6 +2,7 @@
 #include "log.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -13,19 +14,69 @@
 /* Read on every log call from every thread, set at start-up: relaxed. */
 static atomic_int cur_level = UP_LOG_INFO;
 static atomic_int to_stderr = 1;
+static atomic_int journal; /* stderr is systemd's journal: "<N>" prefixes, no timestamp */
 /* Set at start-up before threads exist, read afterwards. */
-static uint64_t log_max_size;
 static void (*log_hook)(int, const char *);
-/* --log-file, rotated past log_max_size; it has a lock of its own (logfile.h). */
+
+/* The log file can be reopened (SIGUSR1, reload) while other threads log:
+ * the file and its path are used only under this lock. Log lines are rare
+ * (never per datagram: rate-limited), so the lock is never contended long. */
+#ifdef _WIN32
+static SRWLOCK file_lock = SRWLOCK_INIT;
+static void lock(void)
+{
+    AcquireSRWLockExclusive(&file_lock);
+}
+static void unlock(void)
+{
+    ReleaseSRWLockExclusive(&file_lock);
+}
+#else
+static pthread_mutex_t file_lock = PTHREAD_MUTEX_INITIALIZER;
+static void lock(void)
+{
+    pthread_mutex_lock(&file_lock);
+}
+static void unlock(void)
+{
+    pthread_mutex_unlock(&file_lock);
+}
+#endif
+/* --log-file, rotated past log_max_size (logfile.h); under file_lock. */
 static struct up_logfile log_file;
+static char log_path[1024];   /* under file_lock; "" = no file */
+static uint64_t log_max_size; /* --log-max-size; set at start-up */
 
 static const char *const names[] = {"debug", "info", "warn", "error", "fatal"};
+/* syslog(3) priorities, as journald reads them from a "<N>" prefix. */
+static const char prio[] = {'7', '6', '4', '3', '2'};
+
+/* Every name logrus (the Go tool's logger) accepts, and the level it maps
+ * to here: trace is debug (there is nothing finer), panic is fatal. */
+static const struct {
+    const char *name;
+    int level;
+} aliases[] = {
+    {"trace", UP_LOG_DEBUG},  {"debug", UP_LOG_DEBUG}, {"info", UP_LOG_INFO},   {"warn", UP_LOG_WARN},
+    {"warning", UP_LOG_WARN}, {"error", UP_LOG_ERROR}, {"fatal", UP_LOG_FATAL}, {"panic", UP_LOG_FATAL},
+};
+
+/* ASCII case-insensitive equality (no locale). */
+static bool same_name(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
+        if (x != *b)
+            return false;
+    }
+    return *a == *b;
+}
 
 int up_log_level_parse(const char *s)
 {
-    for (int i = 0; i <= UP_LOG_FATAL; i++)
-        if (strcmp(s, names[i]) == 0)
-            return i;
+    for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+        if (same_name(s, aliases[i].name))
+            return aliases[i].level;
     return UP_EINVAL;
 }
 
@@ -44,17 +95,58 @@ int up_log_get_level(void)
     return atomic_load_explicit(&cur_level, memory_order_relaxed);
 }
 
+/* Open path under the lock, after a trial open outside it: on failure the
+ * previous file stays in use (the caller logs why). */
+static int open_file(const char *path)
+{
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return up_last_error();
+    fclose(f);
+    lock();
+    int r = up_logfile_open(&log_file, path, log_max_size);
+    unlock();
+    return r;
+}
+
 int up_log_set_file(const char *path)
 {
-    up_logfile_close(&log_file);
-    if (!path)
-        return UP_OK;
-    return up_logfile_open(&log_file, path, log_max_size);
+    if (path && strlen(path) >= sizeof(log_path))
+        return UP_ENAMETOOLONG;
+    if (path) {
+        int r = open_file(path);
+        if (r != UP_OK)
+            return r;
+    } else {
+        lock();
+        up_logfile_close(&log_file);
+        unlock();
+    }
+    lock();
+    snprintf(log_path, sizeof(log_path), "%s", path ? path : "");
+    unlock();
+    return UP_OK;
 }
 
 void up_log_set_max_size(uint64_t bytes)
 {
     log_max_size = bytes;
+}
+
+int up_log_reopen(void)
+{
+    char path[sizeof(log_path)];
+    lock();
+    snprintf(path, sizeof(path), "%s", log_path);
+    unlock();
+    if (!path[0])
+        return UP_OK;
+    return open_file(path);
+}
+
+void up_log_set_journal(int on)
+{
+    atomic_store_explicit(&journal, on, memory_order_relaxed);
 }
 
 void up_log_set_stderr(int on)
@@ -67,11 +159,19 @@ void up_log_set_hook(void (*hook)(int level, const char *line))
     log_hook = hook;
 }
 
+/* Room for "<N>" before the timestamp, which has a fixed width. */
+#define PRIO_LEN 3
+#define STAMP_LEN 25 /* "2026-12-01T08:00:03.123Z " */
+
 void up_logv(int level, const char *fmt, va_list ap)
 {
-    char line[1024];
+    char buf[PRIO_LEN + 1024];
+    char *line = buf + PRIO_LEN; /* the timestamped line */
+    const size_t cap = sizeof(buf) - PRIO_LEN;
     if (level < up_log_get_level())
         return;
+    if (level < UP_LOG_DEBUG || level > UP_LOG_FATAL)
+        level = UP_LOG_ERROR;
     double now = up_wall_time();
     time_t secs = (time_t)now;
     struct tm tm;
@@ -81,23 +181,33 @@ void up_logv(int level, const char *fmt, va_list ap)
     gmtime_r(&secs, &tm);
 #endif
     int n =
-        snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %-5s ", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)((now - (double)secs) * 1000) % 1000, names[level]);
-    int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+        snprintf(line, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %-5s ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec, (int)((now - (double)secs) * 1000) % 1000, names[level]);
+    int m = vsnprintf(line + n, cap - (size_t)n - 1, fmt, ap);
     if (m < 0)
         m = 0;
     size_t len = (size_t)n + (size_t)m;
-    if (len > sizeof(line) - 2)
-        len = sizeof(line) - 2;
+    if (len > cap - 2)
+        len = cap - 2;
     line[len++] = '\n';
     line[len] = '\0';
-    if (atomic_load_explicit(&to_stderr, memory_order_relaxed)) {
-        fwrite(line, 1, len, stderr); /* one call: stdio locks the stream */
-        fflush(stderr);               /* the Windows C runtime buffers stderr when it is a file or pipe */
-    }
+    bool jr = atomic_load_explicit(&journal, memory_order_relaxed) != 0 && n == STAMP_LEN + 6;
+    lock();
     up_logfile_write(&log_file, line, len);
     if (log_hook)
         log_hook(level, line);
+    if (atomic_load_explicit(&to_stderr, memory_order_relaxed)) {
+        if (jr) {
+            /* journald: the priority replaces our timestamp (it keeps its own). */
+            char *j = line + STAMP_LEN - PRIO_LEN;
+            j[0] = '<', j[1] = prio[level], j[2] = '>';
+            fwrite(j, 1, len - (STAMP_LEN - PRIO_LEN), stderr);
+        } else {
+            fwrite(line, 1, len, stderr);
+        }
+        fflush(stderr); /* the Windows C runtime buffers stderr when it is a file or pipe */
+    }
+    unlock();
 }
 
 void up_log(int level, const char *fmt, ...)

@@ -14,19 +14,31 @@
 
 enum up_log_level { UP_LOG_DEBUG = 0, UP_LOG_INFO, UP_LOG_WARN, UP_LOG_ERROR, UP_LOG_FATAL };
 
-/* Parse "debug".."fatal"; returns the level or UP_EINVAL. */
+/* Parse a level name as logrus does, in any case ("Info", "WARN"):
+ * trace, debug -> UP_LOG_DEBUG; info -> UP_LOG_INFO; warn, warning ->
+ * UP_LOG_WARN; error -> UP_LOG_ERROR; fatal, panic -> UP_LOG_FATAL.
+ * Returns the level or UP_EINVAL. */
 int up_log_level_parse(const char *s);
 const char *up_log_level_name(int level);
 
 void up_log_set_level(int level);
 int up_log_get_level(void);
 
-/* Also append log lines to `path` (opened once, kept open). NULL: stop.
- * Returns UP_OK or the open error. */
+/* Also append log lines to `path` (kept open; up_log_reopen() opens it
+ * again). NULL: stop. Returns UP_OK or the open error (then the previous
+ * file stays). */
 int up_log_set_file(const char *path);
 /* --log-max-size: rotate the log file past `bytes` (0 = never; logfile.h).
  * Takes effect at the next up_log_set_file(). */
 void up_log_set_max_size(uint64_t bytes);
+/* Close and open again the file given to up_log_set_file() (log rotation:
+ * SIGUSR1, reload). Thread-safe. On failure the old file stays in use and
+ * the open error is returned; UP_OK when there is no log file. */
+int up_log_reopen(void);
+/* Standard error is systemd's journal (see up_notify_journal_stderr()):
+ * lines there carry a syslog priority prefix "<N>" instead of a timestamp,
+ * so `journalctl -p warning` finds warnings. The log file is unchanged. */
+void up_log_set_journal(int on);
 /* Whether lines also go to standard error (default yes). */
 void up_log_set_stderr(int on);
 /* Extra sink for each line (the Windows event log); NULL for none. */

@@ -48,7 +48,8 @@ int main(int argc, char **argv)
     }
     up_log_set_level(o.log_level);
     up_log_set_max_size((uint64_t)o.log_max_size);
-    if (o.log_file[0]) {
+    up_log_set_journal(up_notify_journal_stderr()); /* under systemd: "<N>" priorities */
+    if (o.log_file[0] && !o.check_config) {         /* a dry run creates no file */
         int r = up_log_set_file(o.log_file);
         if (r != UP_OK) {
             fprintf(stderr, "udp-proxy: --log-file: cannot open '%s': %s\n", o.log_file, up_strerror(r));

@@ -39,4 +39,10 @@ int up_notify_stopping(void);
 /* RELOADING=1 with MONOTONIC_USEC; follow it with up_notify_ready(). */
 int up_notify_reloading(void);
 
+/* 1 when standard error is connected to systemd's journal: $JOURNAL_STREAM
+ * ("DEVICE:INODE", set by systemd for StandardError=journal) names the
+ * very file standard error is (a redirection, e.g. `2>file`, breaks the
+ * match). 0 otherwise, and always on Windows. See systemd.exec(5). */
+int up_notify_journal_stderr(void);
+
 #endif

@@ -80,11 +80,14 @@ static int parse_uint(const char *s, const char **end, uint64_t *out)
     return UP_OK;
 }
 
-/* "123", "64K", "16M", "1G" (binary multiples). */
-static int parse_size(const char *s, uint64_t *out)
+/* "123", "64K", "16M", "1G", also "16Mi" and "16MiB": binary multiples.
+ * "16MB" (and KB, GB) could mean decimal or binary: refused with
+ * *ambiguous set, rather than guessed. */
+static int parse_size(const char *s, uint64_t *out, bool *ambiguous)
 {
     const char *e;
     uint64_t v;
+    *ambiguous = false;
     int r = parse_uint(s, &e, &v);
     if (r != UP_OK)
         return r;
@@ -95,10 +98,14 @@ static int parse_size(const char *s, uint64_t *out)
         mul = 1024 * 1024, e++;
     else if (*e == 'g' || *e == 'G')
         mul = 1024 * 1024 * 1024, e++;
-    if (*e == 'i' && mul > 1)
-        e++; /* accept KiB-style "16Mi" */
-    if (*e == 'B' && mul > 1)
-        e++;
+    if (*e == 'i' && mul > 1) {
+        e++; /* KiB-style "16Mi" or "16MiB" */
+        if (*e == 'B')
+            e++;
+    } else if (*e == 'B' && e[1] == '\0' && mul > 1) {
+        *ambiguous = true;
+        return UP_EINVAL;
+    }
     if (*e != '\0')
         return UP_EINVAL;
     if (v > UINT64_MAX / mul)
@@ -137,6 +144,18 @@ static int parse_ms(const char *s, uint64_t *out)
     return UP_OK;
 }
 
+/* A switch's value, the same on the command line (--quiet=false) and in a
+ * file (quiet = false): NULL (bare name), true, yes, 1 -> 1; false, no,
+ * 0 -> 0; anything else -> -1. */
+static int switch_value(const char *val)
+{
+    if (!val || strcmp(val, "true") == 0 || strcmp(val, "yes") == 0 || strcmp(val, "1") == 0)
+        return 1;
+    if (strcmp(val, "false") == 0 || strcmp(val, "no") == 0 || strcmp(val, "0") == 0)
+        return 0;
+    return -1;
+}
+
 static const struct spec *find(const char *name, size_t len)
 {
     for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
@@ -154,7 +173,17 @@ static int apply(struct up_options *o, const struct spec *sp, const char *val, c
     int r;
 
     switch (sp->kind) {
-    case K_FLAG: /* --quiet */ *(int *)(void *)base = UP_LOG_WARN; return UP_OK;
+    case K_FLAG: /* --quiet; "quiet = false" leaves the level alone */
+    case K_BOOL: /* no value (command line, bare name in a file) means on */
+        if ((r = switch_value(val)) < 0) {
+            snprintf(err, errlen, "--%s: '%s' is not true or false", sp->name, val);
+            return UP_EINVAL;
+        }
+        if (sp->kind == K_BOOL)
+            *(bool *)(void *)base = r == 1;
+        else if (r == 1)
+            *(int *)(void *)base = UP_LOG_WARN;
+        return UP_OK;
     case K_ADDR:
     case K_TARGET:
         if (up_addr_is_unix(val) && (sp->kind == K_TARGET || strcmp(sp->name, "source") == 0)) {
@@ -168,6 +197,10 @@ static int apply(struct up_options *o, const struct spec *sp, const char *val, c
                          val);
                 return r;
             }
+        } else if (up_addr_is_unix(val)) {
+            /* --metrics-listen (TCP) and --statsd-self: no Unix sockets. */
+            snprintf(err, errlen, "--%s: '%s': unix: is not supported here (use HOST:PORT)", sp->name, val);
+            return UP_EINVAL;
         } else {
             r = up_addr_split(val, host, sizeof(host), &port);
         }
@@ -197,7 +230,8 @@ static int apply(struct up_options *o, const struct spec *sp, const char *val, c
     case K_LEVEL:
         r = up_log_level_parse(val);
         if (r < 0) {
-            snprintf(err, errlen, "--log-level: '%s' is not one of debug, info, warn, error, fatal", val);
+            snprintf(err, errlen,
+                     "--log-level: '%s' is not one of trace, debug, info, warn, warning, error, fatal, panic", val);
             return UP_EINVAL;
         }
         *(int *)(void *)base = r;
@@ -207,9 +241,18 @@ static int apply(struct up_options *o, const struct spec *sp, const char *val, c
     case K_MS:
         if (sp->kind == K_MS)
             r = parse_ms(val, &v);
-        else if (sp->kind == K_SIZE)
-            r = parse_size(val, &v);
-        else {
+        else if (sp->kind == K_SIZE) {
+            bool ambiguous;
+            r = parse_size(val, &v, &ambiguous);
+            if (ambiguous) {
+                int digits = (int)strspn(val, "0123456789");
+                char unit = (char)(val[digits] & ~0x20); /* K, M or G */
+                unsigned bytes = unit == 'K' ? 1024u : unit == 'M' ? 1048576u : 1073741824u;
+                snprintf(err, errlen, "--%s: '%s': %s is ambiguous, write %.*s%c or %.*s%ciB (binary: 1%c = %u bytes)",
+                         sp->name, val, val + digits, digits, val, unit, digits, val, unit, unit, bytes);
+                return r;
+            }
+        } else {
             const char *e;
             r = parse_uint(val, &e, &v);
             if (r == UP_OK && *e != '\0')
@@ -248,18 +291,6 @@ static int apply(struct up_options *o, const struct spec *sp, const char *val, c
         }
         snprintf(base, sp->max + 1, "%s", val);
         return UP_OK;
-    case K_BOOL:
-        /* No value (command line, bare name in a file) means on. */
-        if (!val || strcmp(val, "true") == 0 || strcmp(val, "yes") == 0 || strcmp(val, "1") == 0) {
-            *(bool *)(void *)base = true;
-            return UP_OK;
-        }
-        if (strcmp(val, "false") == 0 || strcmp(val, "no") == 0 || strcmp(val, "0") == 0) {
-            *(bool *)(void *)base = false;
-            return UP_OK;
-        }
-        snprintf(err, errlen, "--%s: '%s' is not true or false", sp->name, val);
-        return UP_EINVAL;
     case K_MODE:
         v = 0;
         for (const char *c = val; *c; c++) {
@@ -307,16 +338,6 @@ int up_options_set(struct up_options *o, const char *name, const char *value, ch
     if (!value && sp->kind != K_BOOL && sp->kind != K_FLAG) {
         snprintf(err, errlen, "'%s' needs a value ('%s = VALUE')", name, name);
         return UP_EINVAL;
-    }
-    if (sp->kind == K_FLAG) {
-        /* quiet: a switch; "quiet = false" leaves the level alone. */
-        if (value && strcmp(value, "false") == 0)
-            return UP_OK;
-        if (value && strcmp(value, "true") != 0) {
-            snprintf(err, errlen, "--%s: '%s' is not true or false", name, value);
-            return UP_EINVAL;
-        }
-        value = NULL;
     }
     return apply(o, sp, value, err, errlen);
 }
@@ -375,10 +396,8 @@ static int parse_args(struct up_options *o, int argc, char *const *argv, int fir
         }
         const char *val = NULL;
         if (sp->kind == K_FLAG || sp->kind == K_BOOL) {
-            if (eq) {
-                snprintf(err, errlen, "--%s takes no value", sp->name);
-                return UP_EINVAL;
-            }
+            if (eq)
+                val = eq + 1; /* --quiet=false, as "quiet = false" in a file */
         } else if (eq) {
             val = eq + 1;
         } else if (i + 1 < argc) {
@@ -478,7 +497,8 @@ int up_options_resolve(struct up_options *o, char *err, size_t errlen)
 #define USAGE_SOURCE_MODE ""
 #define USAGE_STOP                                                                                                     \
     "Stop: Ctrl+C, Ctrl+Break, console close or service stop end receiving, drain\n"                                   \
-    "the queues, log the final counters and exit 0.\n"
+    "the queues, log the final counters and exit 0; a second one ends the drain at\n"                                  \
+    "once (the rest is counted in dropped_shutdown).\n"
 #else
 #define USAGE_UNIX "           unix:/PATH is a Unix datagram socket (source or target).\n"
 #define USAGE_RCVBUF                                                                                                   \
@@ -493,8 +513,9 @@ int up_options_resolve(struct up_options *o, char *err, size_t errlen)
     "                         0660: owner and group may send)\n"
 #define USAGE_STOP                                                                                                     \
     "Signals: SIGINT/SIGTERM stop receiving, drain the queues, log the final\n"                                        \
-    "counters and exit 0 (Windows: Ctrl+C, Ctrl+Break, console close, service stop).\n"                                \
-    "SIGHUP re-reads the --config file.\n"
+    "counters and exit 0; a second one ends the drain at once (the rest is counted\n"                                  \
+    "in dropped_shutdown). SIGHUP re-reads the --config file and reopens --log-file;\n"                                \
+    "SIGUSR1 reopens --log-file (log rotation).\n"
 #endif
 
 void up_options_usage(FILE *out)
@@ -519,9 +540,10 @@ void up_options_usage(FILE *out)
             "                         (default %u; 0 = off)\n"
             "  --drain-timeout SECS   on a stop request, time to finish sending what is\n"
             "                         queued (default 2; e.g. 1.5 or 500ms)\n"
-            "  --log-level LEVEL      debug, info, warn, error or fatal (default info)\n"
+            "  --log-level LEVEL      debug, info, warn, error or fatal (default info); any\n"
+            "                         case; trace = debug, warning = warn, panic = fatal\n"
             "  --quiet                same as --log-level warn\n"
-            "  --log-file PATH        also append log lines to PATH\n"
+            "  --log-file PATH        also append log lines to PATH (Linux: SIGUSR1 reopens it)\n"
             "  --log-max-size BYTES   rotate --log-file when it grows past BYTES (e.g. 10M):\n"
             "                         PATH.1 .. PATH.3 keep the last ones (default 0: never)\n"
             "  --metrics-listen ADDR  serve Prometheus /metrics and /healthz over HTTP on\n"
@@ -551,8 +573,7 @@ void up_options_usage(FILE *out)
             "\n"
             "Flags take --flag VALUE or --flag=VALUE (a single dash works too).\n"
             "Sizes accept K, M and G suffixes (binary).\n"
-            "\n" USAGE_STOP
-            "Live view: udp-proxy stats [--metrics-url URL] [--interval SECS] [--count N]\n"
+            "\n" USAGE_STOP "Live view: udp-proxy stats [--metrics-url URL] [--interval SECS] [--count N]\n"
             "                 reads a running proxy's /metrics and prints rates per target\n"
             "                 (udp-proxy stats --help).\n"
             "Windows service: udp-proxy service install|uninstall|start|stop|status|reload\n"

@@ -268,6 +268,7 @@ enum up_ctrl_event {
     UP_CTRL_NONE = 0,   /* timeout: nothing happened */
     UP_CTRL_STOP = 1,   /* SIGINT/SIGTERM, Ctrl+C, Ctrl+Break, console close */
     UP_CTRL_RELOAD = 2, /* SIGHUP */
+    UP_CTRL_REOPEN = 3, /* SIGUSR1: reopen the log file (logrotate) */
 };
 
 /* Route stop/reload requests to up_ctrl_wait(). Call in the main thread

@@ -47,6 +47,7 @@ struct up_proxy {
     atomic_flag lock;                       /* held while the route changes or a snapshot reads it */
     bool reuseport;                         /* source sockets are bound with SO_REUSEPORT */
     bool running, stopped;
+    bool draining; /* up_proxy_stop_begin() done */
 };
 
 static void lock(struct up_proxy *p)
@@ -231,11 +232,11 @@ fail:
     return r;
 }
 
-void up_proxy_stop(struct up_proxy *p)
+void up_proxy_stop_begin(struct up_proxy *p)
 {
-    if (!p->running || p->stopped)
+    if (!p->running || p->stopped || p->draining)
         return;
-    p->stopped = true;
+    p->draining = true;
     /* Release: pairs with the readers' acquire load of the flag. */
     atomic_store_explicit(&p->stop, 1, memory_order_release);
     for (size_t i = 0; i < p->nreaders; i++)
@@ -243,6 +244,30 @@ void up_proxy_stop(struct up_proxy *p)
     uint64_t deadline = up_now_ns() + (uint64_t)p->opt.drain_ms * 1000000u;
     for (size_t i = 0; i < p->cur->ntargets; i++)
         up_target_drain(p->cur->targets[i], deadline);
+}
+
+bool up_proxy_drained(struct up_proxy *p)
+{
+    for (size_t i = 0; i < p->cur->ntargets; i++)
+        if (up_target_running(p->cur->targets[i]))
+            return false;
+    return true;
+}
+
+void up_proxy_stop_now(struct up_proxy *p)
+{
+    if (!p->draining || p->stopped)
+        return;
+    for (size_t i = 0; i < p->cur->ntargets; i++)
+        up_target_drain(p->cur->targets[i], 0); /* the deadline has passed */
+}
+
+void up_proxy_stop(struct up_proxy *p)
+{
+    if (!p->running || p->stopped)
+        return;
+    up_proxy_stop_begin(p);
+    p->stopped = true;
     for (size_t i = 0; i < p->cur->ntargets; i++)
         up_target_join(p->cur->targets[i]);
 }

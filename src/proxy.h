@@ -26,6 +26,16 @@ int up_proxy_start(struct up_proxy *p);
  * passed, join every thread. Idempotent. */
 void up_proxy_stop(struct up_proxy *p);
 
+/* The same stop in steps, so the control thread can still take signals
+ * during the drain: up_proxy_stop_begin() stops and joins the readers and
+ * starts the drain; up_proxy_drained() tells whether every writer has
+ * finished; up_proxy_stop_now() ends the drain at once (a second stop
+ * request): writers drop what is left, counted in dropped_shutdown, within
+ * about 100 ms. up_proxy_stop() then joins the writers. */
+void up_proxy_stop_begin(struct up_proxy *p);
+bool up_proxy_drained(struct up_proxy *p);
+void up_proxy_stop_now(struct up_proxy *p);
+
 /* Room a snapshot needs in s->targets: the number of targets, or
  * UP_TARGETS_MAX when a config file is in use (a reload may add some). */
 size_t up_proxy_target_count(const struct up_proxy *p);

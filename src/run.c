@@ -85,6 +85,40 @@ static void exporters_free(struct exporters *e)
     up_metrics_http_free(e->endpoint);
 }
 
+/* SIGUSR1 and every SIGHUP: open --log-file again (after logrotate moved
+ * it); the old file is closed. */
+static void reopen_log(const struct up_options *o, const char *why)
+{
+    if (!o->log_file[0])
+        return;
+    int r = up_log_reopen();
+    if (r != UP_OK)
+        up_log(UP_LOG_ERROR, "%s: cannot reopen --log-file '%s': %s (still writing to the old file)", why, o->log_file,
+               up_strerror(r));
+    else
+        up_log(UP_LOG_INFO, "%s: log file %s reopened", why, o->log_file);
+}
+
+/* The drain after a stop request, still taking signals: a second stop
+ * request ends it at once (what is left counts as dropped_shutdown). */
+static void drain(struct up_proxy *p, const struct up_options *o)
+{
+    up_log(UP_LOG_INFO, "stopping: draining queues (up to %u ms; stop again to skip)", o->drain_ms);
+    up_proxy_stop_begin(p);
+    while (!up_proxy_drained(p)) {
+        int ev = up_ctrl_wait(50);
+        if (ev == UP_CTRL_STOP) {
+            up_log(UP_LOG_WARN, "second stop request: ending the drain now, what is queued is dropped "
+                                "(counted in dropped_shutdown)");
+            up_proxy_stop_now(p);
+            break;
+        }
+        if (ev == UP_CTRL_REOPEN)
+            reopen_log(o, "SIGUSR1");
+    }
+    up_proxy_stop(p);
+}
+
 /* How often the control thread does its periodic work (up_proxy_tick). */
 #define TICK_MS 1000
 
@@ -193,7 +227,10 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
             up_notify_stopping();
             break;
         }
+        if (ev == UP_CTRL_REOPEN)
+            reopen_log(o, "SIGUSR1");
         if (ev == UP_CTRL_RELOAD) {
+            reopen_log(o, "SIGHUP");
             up_notify_reloading();
             reload(p, o);
             up_notify_ready();
@@ -218,8 +255,7 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
                 next = up_now_ns() + interval_ns;
         }
     }
-    up_log(UP_LOG_INFO, "stopping: draining queues (up to %u ms)", o->drain_ms);
-    up_proxy_stop(p);
+    drain(p, o);
     up_proxy_snapshot(p, cur);
     log_stats("final totals:", cur, NULL);
     status = 0;

@@ -304,6 +304,12 @@ void up_target_drain(struct up_target *t, uint64_t deadline_ns)
         up_sem_post(&t->wake);
 }
 
+bool up_target_running(struct up_target *t)
+{
+    /* Acquire: pairs with the writer's release store when it exits. */
+    return atomic_load_explicit(&t->alive, memory_order_acquire) != 0;
+}
+
 void up_target_join(struct up_target *t)
 {
     if (t->started)

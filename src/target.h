@@ -97,6 +97,9 @@ int up_target_start(struct up_target *t);
 void up_target_drain(struct up_target *t, uint64_t deadline_ns);
 /* Wait for the writer to exit. */
 void up_target_join(struct up_target *t);
+
+/* Whether the writer thread still runs (false once it has drained). */
+bool up_target_running(struct up_target *t);
 /* Release everything (after join). */
 void up_target_destroy(struct up_target *t);
 

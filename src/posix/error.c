@@ -1,9 +1,21 @@
 /* posix/error.c - errno to the project-wide error set (see error.h). */
 #include <errno.h>
 #include <netdb.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "../error.h"
 #include "../platform.h"
+
+/* The system's text for errno e, in buf. strerror_r comes in two flavours
+ * (XSI returns int and fills buf, GNU returns the text): take either. */
+static const char *sys_text(int e, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    __typeof__(strerror_r(e, buf, len)) r = strerror_r(e, buf, len);
+    const char *t = _Generic(r, int : buf, default : (const char *)(uintptr_t)r);
+    return t && t[0] ? t : "unknown system error";
+}
 
 int up_error_from_sys(int e)
 {
@@ -37,7 +49,23 @@ int up_error_from_sys(int e)
     case ENOTCONN:
     case EDESTADDRREQ: return UP_ENOTCONN;
     case ENOENT: return UP_ENOENT;
-    default: return UP_EIO;
+    case EISDIR: return UP_EISDIR;
+    case EROFS: return UP_EROFS;
+    case ENOSPC:
+    case EDQUOT: return UP_ENOSPC;
+    case ELOOP: return UP_ELOOP;
+    case ENAMETOOLONG: return UP_ENAMETOOLONG;
+    case ENOTDIR: return UP_ENOTDIR;
+    case EMFILE:
+    case ENFILE: return UP_EMFILE;
+    case EEXIST: return UP_EEXIST;
+    case EBUSY: return UP_EBUSY;
+    case EIO: return UP_EIO;
+    default: {
+        /* Anything else keeps the system's own text (never a catch-all). */
+        char buf[128];
+        return up_error_sys(sys_text(e, buf, sizeof(buf)));
+    }
     }
 }
 

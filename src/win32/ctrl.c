@@ -3,9 +3,11 @@
  *
  * Ctrl+C, Ctrl+Break and closing the console window arrive in a handler
  * that Windows runs on a thread of its own (SetConsoleCtrlHandler). The
- * handler only sets a manual-reset event; the main thread waits on it in
- * up_ctrl_wait() and drains as after SIGTERM on POSIX. The service control
- * handler (service_run.c) sets the same event through up_ctrl_request_stop().
+ * handler only sets an auto-reset stop event; the main thread waits on it in
+ * up_ctrl_wait() and drains as after SIGTERM on POSIX. Each wait takes one
+ * request, so a second Ctrl+C during the drain ends it at once (run.c). The
+ * service control handler (service_run.c) sets the same event through
+ * up_ctrl_request_stop().
  *
  * Reload (SIGHUP on POSIX): the service control handler takes
  * SERVICE_CONTROL_PARAMCHANGE (`sc control NAME paramchange`, or
@@ -47,7 +49,7 @@ static BOOL WINAPI on_console_event(DWORD type)
 int up_ctrl_init(void)
 {
     if (!stop_event) {
-        stop_event = CreateEventA(NULL, TRUE, FALSE, NULL);
+        stop_event = CreateEventA(NULL, FALSE, FALSE, NULL); /* auto-reset */
         if (!stop_event)
             return up_last_error();
     }

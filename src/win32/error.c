@@ -1,4 +1,6 @@
 /* win32/error.c - WSAGetLastError()/GetLastError() to the project-wide error set (see error.h). */
+#include <stdio.h>
+
 #include "../error.h"
 #include "../platform.h"
 
@@ -46,7 +48,19 @@ int up_error_from_sys(int e)
     case ERROR_INVALID_HANDLE: return UP_ECLOSED;
     case WSAETIMEDOUT:
     case WAIT_TIMEOUT: return UP_ETIMEDOUT;
-    default: return UP_EIO;
+    default: {
+        /* Anything else keeps the system's own text (never a catch-all). */
+        char buf[128];
+        DWORD n = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL, (DWORD)e, 0, buf,
+                                 sizeof(buf), NULL);
+        while (n > 0 && (buf[n - 1] == '\r' || buf[n - 1] == '\n' || buf[n - 1] == '.' || buf[n - 1] == ' '))
+            n--;
+        if (n == 0)
+            snprintf(buf, sizeof(buf), "system error %d", e);
+        else
+            buf[n] = '\0';
+        return up_error_sys(buf);
+    }
     }
 }
 

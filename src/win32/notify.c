@@ -22,3 +22,8 @@ int up_notify_reloading(void)
 {
     return UP_OK;
 }
+
+int up_notify_journal_stderr(void)
+{
+    return 0; /* no journald on Windows */
+}

@@ -26,3 +26,12 @@ up_ops_test(ops_unix_source ops_unix.py source)
 up_ops_test(ops_unix_target ops_unix.py target)
 up_ops_test(ops_unix_mixed ops_unix.py mixed)
 up_ops_test(ops_allow ops_allow.py)
+
+# Logs an operator can run (issue 10 section 2): system error texts, log
+# reopening (SIGUSR1, reload), journald priorities, a second stop signal.
+up_ops_test(ops_log_errors ops_log_errors.py)
+up_ops_test(ops_log_errors_rofs ops_log_errors.py rofs)
+up_ops_test(ops_log_reopen ops_log_run.py reopen)
+up_ops_test(ops_log_journal ops_log_run.py journal)
+up_ops_test(ops_log_second_stop ops_log_run.py second_stop)
+up_ops_test(ops_log_logrotate ops_log_run.py logrotate)

@@ -31,7 +31,11 @@ cases = [
     (["--drain-timeout", "soon"] + T, "--drain-timeout: 'soon' is not a duration"),
     (["--stats-interval", "99999999"] + T, "--stats-interval: '99999999' is out of range"),
     (["--log-level", "loud"] + T, "--log-level: 'loud' is not one of"),
-    (["--quiet=yes"] + T, "--quiet takes no value"),
+    (["--metrics-listen", "unix:/tmp/m.sock"] + T, "--metrics-listen: 'unix:/tmp/m.sock': unix: is not supported here"),
+    (["--statsd-self", "unix:/tmp/s.sock"] + T, "--statsd-self: 'unix:/tmp/s.sock': unix: is not supported here"),
+    (["--quiet=maybe"] + T, "--quiet: 'maybe' is not true or false"),
+    (["--rcvbuf", "16MB"] + T, "--rcvbuf: '16MB': MB is ambiguous, write 16M or 16MiB"),
+    (["--log-level", "verbose"] + T, "not one of trace, debug, info, warn, warning, error, fatal, panic"),
     (["stray"] + T, "unexpected argument 'stray'"),
 ]
 for args, want in cases:

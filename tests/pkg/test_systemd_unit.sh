@@ -23,7 +23,7 @@ for want in "Type=notify" "ExecStart=$bin --config /etc/udp-proxy/udp-proxy.conf
     'ExecReload=/bin/kill -HUP $MAINPID' "Restart=on-failure" "DynamicUser=yes" "NoNewPrivileges=yes" \
     "ProtectSystem=strict" "ProtectHome=yes" "PrivateTmp=yes" "CapabilityBoundingSet=" \
     "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX" "MemoryDenyWriteExecute=yes" \
-    "SystemCallArchitectures=native" "RestrictNamespaces=yes" "LockPersonality=yes"; do
+    "SystemCallArchitectures=native" "RestrictNamespaces=yes" "LockPersonality=yes" "LogsDirectory=udp-proxy"; do
     if ! grep -qxF "$want" "$unit"; then
         echo "FAIL: the unit lacks the line: $want"
         status=1

@@ -65,6 +65,25 @@ static void test_good_file(void **state)
 static void test_switch_false(void **state)
 {
     (void)state;
+    /* A bare switch followed by a comment (OPERATIONS.md's example,
+     * walkthrough finding 10). */
+    assert_int_equal(parse("allow-unresolved                     # a switch: bare name, or \"= true\"\n"
+                           "quiet\t# quieter\n"),
+                     UP_OK);
+    assert_true(o.allow_unresolved);
+    assert_int_equal(o.log_level, UP_LOG_WARN);
+    /* Every level name logrus accepts, in any case, as on the command line. */
+    assert_int_equal(parse("log-level = WARNING\n"), UP_OK);
+    assert_int_equal(o.log_level, UP_LOG_WARN);
+    assert_int_equal(parse("log-level = Trace # the Go tool's name\n"), UP_OK);
+    assert_int_equal(o.log_level, UP_LOG_DEBUG);
+    assert_int_equal(parse("log-level = panic\n"), UP_OK);
+    assert_int_equal(o.log_level, UP_LOG_FATAL);
+    /* Sizes: the same rule as the command line. */
+    assert_int_equal(parse("rcvbuf = 16MiB\n"), UP_OK);
+    assert_int_equal(o.rcvbuf, 16 << 20);
+    assert_int_equal(parse("rcvbuf = 16MB\n"), UP_EINVAL);
+    assert_non_null(strstr(err, "t.conf:1: --rcvbuf: '16MB': MB is ambiguous"));
     assert_int_equal(parse("allow-unresolved = false\nquiet = false\n"), UP_OK);
     assert_false(o.allow_unresolved);
     assert_int_equal(o.log_level, UP_LOG_INFO);
@@ -83,6 +102,10 @@ static void test_malformed(void **state)
         {"target = 127.0.0.1:0\n", "t.conf:1: --target: '127.0.0.1:0': port must be 1..65535"},
         {"target = a:1\ntarget = a:1\n", "t.conf:2: --target: 'a:1' is given twice"},
         {"target 1.2.3.4:5\n", "t.conf:1: expected 'name = value'"},
+        /* The whole line is quoted, not its first 60 bytes. */
+        {"allow-unresolved yes please, and the rest of this long line too  # c\n",
+         "t.conf:1: expected 'name = value', got 'allow-unresolved yes please, and the rest of this long line too'"},
+        {"quiet # c\nbuffer # c\n", "t.conf:2: 'buffer' needs a value"},
         {"= x\n", "t.conf:1: a setting name is missing"},
         {"Target = a:1\n", "t.conf:1: expected 'name = value'"},
         {"target = \"a:1\n", "t.conf:1: target: the value's closing '\"' is missing"},

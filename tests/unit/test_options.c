@@ -178,7 +178,12 @@ static const struct num_case numbers[] = {
     {"rcvbuf", "16m", UP_OPTIONS_RUN, 16u << 20},
     {"rcvbuf", "16Mi", UP_OPTIONS_RUN, 16u << 20},
     {"rcvbuf", "16MiB", UP_OPTIONS_RUN, 16u << 20},
-    {"rcvbuf", "16MB", UP_OPTIONS_RUN, 16u << 20},
+    {"rcvbuf", "16MB", UP_EINVAL, 0}, /* decimal or binary? refused, never guessed (finding 28) */
+    {"rcvbuf", "64KB", UP_EINVAL, 0},
+    {"rcvbuf", "64kB", UP_EINVAL, 0},
+    {"rcvbuf", "1GB", UP_EINVAL, 0},
+    {"rcvbuf", "64KiB", UP_OPTIONS_RUN, 65536},
+    {"rcvbuf", "1GiB", UP_OPTIONS_RUN, 1u << 30},
     {"rcvbuf", "1G", UP_OPTIONS_RUN, 1u << 30},
     {"rcvbuf", "1073741824", UP_OPTIONS_RUN, 1u << 30},
     {"rcvbuf", "1073741825", UP_ERANGE, 0},
@@ -266,6 +271,8 @@ static void test_range_messages(void **state)
     assert_string_equal(err, "--drain-timeout: '3601' is out of range (0..3600000 ms)");
     assert_int_equal(PARSE("--target", ":9", "--readers", "two"), UP_EINVAL);
     assert_string_equal(err, "--readers: 'two' is not a whole number");
+    assert_int_equal(PARSE("--target", ":9", "--rcvbuf", "16MB"), UP_EINVAL);
+    assert_string_equal(err, "--rcvbuf: '16MB': MB is ambiguous, write 16M or 16MiB (binary: 1M = 1048576 bytes)");
 }
 
 static void test_log_level_and_quiet(void **state)
@@ -277,8 +284,26 @@ static void test_log_level_and_quiet(void **state)
         assert_int_equal(PARSE("--target", ":9", "--log-level", names[i]), UP_OPTIONS_RUN);
         assert_int_equal(opt.log_level, levels[i]);
     }
+    /* What logrus (the Go tool) accepts, in any case (issue 9 item 3). */
+    static const struct {
+        const char *name;
+        int level;
+    } go[] = {
+        {"trace", UP_LOG_DEBUG}, {"TRACE", UP_LOG_DEBUG}, {"Debug", UP_LOG_DEBUG},  {"Info", UP_LOG_INFO},
+        {"INFO", UP_LOG_INFO},   {"WARN", UP_LOG_WARN},   {"warning", UP_LOG_WARN}, {"Warning", UP_LOG_WARN},
+        {"ERROR", UP_LOG_ERROR}, {"Fatal", UP_LOG_FATAL}, {"panic", UP_LOG_FATAL},  {"PANIC", UP_LOG_FATAL},
+    };
+    for (size_t i = 0; i < sizeof(go) / sizeof(go[0]); i++) {
+        if (PARSE("--target", ":9", "--log-level", go[i].name) != UP_OPTIONS_RUN || opt.log_level != go[i].level)
+            fail_msg("--log-level %s: got level %d (%s), want %d", go[i].name, opt.log_level, err, go[i].level);
+        assert_int_equal(up_log_level_parse(go[i].name), go[i].level);
+    }
+    static const char *const bad[] = {"verbose", "warnings", "war", "", "info ", "infO\x01", "tracex"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(up_log_level_parse(bad[i]), UP_EINVAL);
     assert_int_equal(PARSE("--target", ":9", "--log-level", "verbose"), UP_EINVAL);
     assert_err_names("--log-level", "'verbose'");
+    assert_err_names("warning", "panic");
     assert_int_equal(PARSE("--target", ":9", "--log-level="), UP_EINVAL);
     assert_err_names("--log-level", "''");
 
@@ -291,11 +316,30 @@ static void test_log_level_and_quiet(void **state)
     assert_int_equal(opt.log_level, UP_LOG_DEBUG);
     assert_int_equal(PARSE("--target", ":9", "--log-level", "error", "--quiet"), UP_OPTIONS_RUN);
     assert_int_equal(opt.log_level, UP_LOG_WARN);
-    /* --quiet takes no value, and does not swallow the next word. */
-    assert_int_equal(PARSE("--target", ":9", "--quiet=1"), UP_EINVAL);
-    assert_err_names("--quiet", NULL);
+    /* --quiet does not swallow the next word; --quiet=VALUE takes what a
+     * file's "quiet = VALUE" takes (walkthrough finding 28). */
     assert_int_equal(PARSE("--quiet", "--target", ":9"), UP_OPTIONS_RUN);
     assert_int_equal(opt.ntargets, 1);
+    assert_int_equal(PARSE("--target", ":9", "--quiet=1"), UP_OPTIONS_RUN);
+    assert_int_equal(opt.log_level, UP_LOG_WARN);
+    assert_int_equal(PARSE("--target", ":9", "--quiet=true"), UP_OPTIONS_RUN);
+    assert_int_equal(opt.log_level, UP_LOG_WARN);
+    assert_int_equal(PARSE("--target", ":9", "--log-level", "error", "--quiet=false"), UP_OPTIONS_RUN);
+    assert_int_equal(opt.log_level, UP_LOG_ERROR);
+    assert_int_equal(PARSE("--target", ":9", "--quiet=0"), UP_OPTIONS_RUN);
+    assert_int_equal(opt.log_level, UP_LOG_INFO);
+    assert_int_equal(PARSE("--target", ":9", "--quiet=maybe"), UP_EINVAL);
+    assert_err_names("--quiet", "'maybe'");
+    /* Likewise the other switches. */
+    assert_int_equal(PARSE("--target", ":9", "--allow-unresolved=false"), UP_OPTIONS_RUN);
+    assert_false(opt.allow_unresolved);
+    assert_int_equal(PARSE("--target", ":9", "--allow-unresolved=yes"), UP_OPTIONS_RUN);
+    assert_true(opt.allow_unresolved);
+    assert_int_equal(PARSE("--target", ":9", "--allow-unresolved=2"), UP_EINVAL);
+    assert_err_names("--allow-unresolved", "'2'");
+    /* A switch never takes the next word as its value. */
+    assert_int_equal(PARSE("--allow-unresolved", "false", "--target", ":9"), UP_EINVAL);
+    assert_err_names("'false'", NULL);
 }
 
 static void test_log_file(void **state)
@@ -329,6 +373,11 @@ static void test_bad_addresses(void **state)
     assert_err_names("--source", "'localhost'");
     assert_int_equal(PARSE("--target", "[::1:80"), UP_EINVAL);
     assert_err_names("--target", "'[::1:80'");
+    /* The exporters take no unix: address, and say so (finding 28). */
+    assert_int_equal(PARSE("--target", ":9", "--metrics-listen", "unix:/run/m.sock"), UP_EINVAL);
+    assert_err_names("--metrics-listen", "unix: is not supported here");
+    assert_int_equal(PARSE("--target", ":9", "--statsd-self", "unix:/run/dsd.sock"), UP_EINVAL);
+    assert_err_names("--statsd-self", "unix: is not supported here");
 }
 
 static void test_unknown_and_stray_words(void **state)
