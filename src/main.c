@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_write.h"
 #include "error.h"
 #include "log.h"
 #include "notify.h"
@@ -29,6 +30,8 @@ int main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "service") == 0)
         return up_service_main(argc, argv); /* Windows service; elsewhere an error */
+    if (argc > 1 && strcmp(argv[1], "config-write") == 0)
+        return up_config_write_main(argc, argv); /* set source and targets in a file (installers) */
     /* Defaults, then the --config file, then the command line over it. */
     int action = up_config_load(&o, argc, argv, err, sizeof(err));
     if (action < 0) {

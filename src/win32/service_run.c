@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../config.h"
 #include "../error.h"
 #include "../log.h"
 #include "../options.h"
@@ -137,8 +138,9 @@ static int run_service(void)
     event_source = RegisterEventSourceA(NULL, run_args.name);
     up_log_set_stderr(0); /* no console */
     up_log_set_hook(event_log_line);
-    up_options_defaults(&o);
-    int action = up_options_parse(&o, run_args.argc, run_args.argv, 0, err, sizeof(err));
+    /* Defaults, a --config file, the run flags over it; argv[-1] is the "--"
+     * marker, which up_config_load() skips as a program name. */
+    int action = up_config_load(&o, run_args.argc + 1, run_args.argv - 1, err, sizeof(err));
     if (action != UP_OPTIONS_RUN) {
         up_log(UP_LOG_FATAL, "service '%s': bad run flags: %s", run_args.name, action < 0 ? err : "--help/--version");
         return 2;
