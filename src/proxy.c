@@ -170,8 +170,13 @@ int up_proxy_new(const struct up_options *opt, struct up_proxy **out, char *err,
     p->nreaders = opt->readers;
     p->pool_targets = opt->ntargets;
     /* With a config file a reload may rebind the source onto an address
-     * that overlaps the running one: both must allow it. */
+     * that overlaps the running one: both must allow it. Windows has no
+     * SO_REUSEPORT and no SIGHUP reload: a config file changes nothing. */
+#ifdef _WIN32
+    p->reuseport = p->nreaders > 1;
+#else
     p->reuseport = p->nreaders > 1 || opt->config[0] != '\0';
+#endif
     p->readers = up_calloc(p->nreaders, sizeof(*p->readers));
     p->cur = up_calloc(1, sizeof(*p->cur));
     if (!p->readers || !p->cur) {
