@@ -52,7 +52,7 @@ cp "$src/packaging/msi/udp-proxy.conf" "$src/packaging/msi/udp-proxy.wxs" "$tmp/
     echo "build-msi: wixl failed" >&2
     exit 1
 }
-attrs=$(msiinfo export "$tmp/out.msi" Component | awk -F'\t' '$1 == "Config" { print $4 }')
+attrs=$(msiinfo export "$tmp/out.msi" Component | tr -d '\r' | awk -F'\t' '$1 == "Config" { print $4 }')
 [ -n "$attrs" ] || {
     echo "build-msi: no Config component in the MSI" >&2
     exit 1
@@ -60,7 +60,7 @@ attrs=$(msiinfo export "$tmp/out.msi" Component | awk -F'\t' '$1 == "Config" { p
 msibuild "$tmp/out.msi" -q "UPDATE \`Component\` SET \`Attributes\` = $((attrs | 16 | 128)) WHERE \`Component\` = 'Config'"
 msibuild "$tmp/out.msi" -q "CREATE TABLE \`Condition\` (\`Feature_\` CHAR(38) NOT NULL, \`Level\` SHORT NOT NULL, \`Condition\` CHAR(255) PRIMARY KEY \`Feature_\`, \`Level\`)"
 msibuild "$tmp/out.msi" -q "INSERT INTO \`Condition\` (\`Feature_\`, \`Level\`, \`Condition\`) VALUES ('AutoStart', 0, 'NOT (TARGETS OR UP_CONFIGURED)')"
-secure=$(msiinfo export "$tmp/out.msi" Property | awk -F'\t' '$1 == "SecureCustomProperties" { print $2 }')
+secure=$(msiinfo export "$tmp/out.msi" Property | tr -d '\r' | awk -F'\t' '$1 == "SecureCustomProperties" { print $2 }')
 msibuild "$tmp/out.msi" -q "UPDATE \`Property\` SET \`Value\` = '${secure:+$secure;}SOURCE;TARGETS;UP_CONFIGURED' WHERE \`Property\` = 'SecureCustomProperties'"
 msibuild "$tmp/out.msi" -q "UPDATE \`InstallExecuteSequence\` SET \`Sequence\` = 1401 WHERE \`Action\` = 'RemoveExistingProducts'"
 mkdir -p "$(dirname "$out")"

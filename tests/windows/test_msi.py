@@ -84,7 +84,8 @@ def table(path, name):
     out = subprocess.run(["msiinfo", "export", path, name], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          timeout=30)
     check(out.returncode == 0, "msiinfo export %s %s: %s" % (path, name, out.stderr.decode()))
-    lines = out.stdout.decode().replace("\r", "").split("\n")[3:]
+    # Rows end in CR LF; a CR anywhere else is part of a value (and a bug).
+    lines = [l[:-1] if l.endswith("\r") else l for l in out.stdout.decode().split("\n")][3:]
     return [l.split("\t") for l in lines if l]
 
 
