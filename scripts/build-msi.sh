@@ -17,6 +17,10 @@
 #     (wixl schedules it after the new files): an upgrade removes the old
 #     product (stops and deletes its service) before it installs the new one,
 #     so the old uninstall can never delete the new service;
+#   - MsiLockPermissionsEx (Windows Installer 5, Windows 7 and later): the
+#     folder C:\ProgramData\udp-proxy gets a protected access list in which
+#     SYSTEM and Administrators have full control, LocalService (the service
+#     account) may modify (it writes udp-proxy.log there) and Users may read;
 #   - Condition: feature "AutoStart" (the component that starts the
 #     service) gets level 0, i.e. is not installed, unless TARGETS is given
 #     or an earlier install was configured (UP_CONFIGURED).
@@ -63,6 +67,8 @@ msibuild "$tmp/out.msi" -q "INSERT INTO \`Condition\` (\`Feature_\`, \`Level\`, 
 secure=$(msiinfo export "$tmp/out.msi" Property | tr -d '\r' | awk -F'\t' '$1 == "SecureCustomProperties" { print $2 }')
 msibuild "$tmp/out.msi" -q "UPDATE \`Property\` SET \`Value\` = '${secure:+$secure;}SOURCE;TARGETS;UP_CONFIGURED' WHERE \`Property\` = 'SecureCustomProperties'"
 msibuild "$tmp/out.msi" -q "UPDATE \`InstallExecuteSequence\` SET \`Sequence\` = 1401 WHERE \`Action\` = 'RemoveExistingProducts'"
+msibuild "$tmp/out.msi" -q "CREATE TABLE \`MsiLockPermissionsEx\` (\`MsiLockPermissionsEx\` CHAR(72) NOT NULL, \`LockObject\` CHAR(72) NOT NULL, \`Table\` CHAR(32) NOT NULL, \`SDDLText\` LONGCHAR NOT NULL, \`Condition\` CHAR(255) PRIMARY KEY \`MsiLockPermissionsEx\`)"
+msibuild "$tmp/out.msi" -q "INSERT INTO \`MsiLockPermissionsEx\` (\`MsiLockPermissionsEx\`, \`LockObject\`, \`Table\`, \`SDDLText\`) VALUES ('DataDirAcl', 'DATADIR', 'CreateFolder', 'D:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1301bf;;;LS)(A;OICI;0x1200a9;;;BU)')"
 mkdir -p "$(dirname "$out")"
 mv "$tmp/out.msi" "$out"
 echo "build-msi: $out"

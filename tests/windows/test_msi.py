@@ -5,7 +5,8 @@ one installed, upgraded and removed with msiexec under Wine (CTest, tests/window
 One step per CTest entry:
   tables    scripts/build-msi.sh builds both MSIs; msiinfo: ServiceInstall (LocalService, automatic, --config),
             ServiceControl (stop/remove, conditional start), the fixed UpgradeCode and RemoveExistingProducts,
-            the custom actions, the config file's Permanent/NeverOverwrite, the start condition, the platforms
+            the custom actions, the config file's Permanent/NeverOverwrite, the start condition, the ProgramData
+            folder's access list (LocalService may write its log), the platforms
   install   msiexec /i without properties: installed, service not started, config names no target;
             with SOURCE and TARGETS: written into the config, the service LocalService/automatic/RUNNING, forwards
             2,000 datagrams to two Linux sinks byte for byte; the exe prints VERSION; msiexec /x removes the
@@ -160,6 +161,12 @@ def step_tables(c):
         reg = {(r[2].rstrip("\\"), r[3]): r[4] for r in table(path, "Registry")}
         check(reg.get(("SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\udp-proxy", "EventMessageFile"))
               == "[#UdpProxyExe]", "%s: no event log source: %s" % (name, reg))
+        acl = row(table(path, "MsiLockPermissionsEx"), "DataDirAcl")
+        check(acl[1:4] == ["DATADIR", "CreateFolder", "D:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1301bf;;;LS)"
+                                                      "(A;OICI;0x1200a9;;;BU)"],
+              "%s: ProgramData folder access list %s" % (name, acl))
+        check(("DATADIR", "Config") in {(r[0], r[1]) for r in table(path, "CreateFolder")},
+              "%s: no CreateFolder row for DATADIR" % name)
         files = {r[2].split("|")[-1] for r in table(path, "File")}
         check(files == {"udp-proxy.exe", "udp-proxy.conf"}, "%s: files %s" % (name, files))
         log("%s (%d bytes): %s; ServiceInstall %s LocalService auto, args %r; ServiceControl stop|remove + "
