@@ -8,6 +8,8 @@
 #     section 8; the unit passes `systemd-analyze verify`;
 #     /etc/udp-proxy/udp-proxy.conf is a conffile that names no target (so
 #     the proxy cannot forward anywhere unnamed) and the unit is not enabled;
+#   - once config-write names two loopback sinks, the installed daemon run
+#     with that conffile forwards to both;
 #   - an upgrade to a higher package version keeps an edited conffile;
 #   - dpkg -r removes the files and keeps the conffile; dpkg -P leaves nothing.
 # The service is never started: there may be no systemd running here.
@@ -106,9 +108,49 @@ else
     echo "ok: systemd-analyze verify $unit: no warning about the unit"
 fi
 
+# ---- configured by the administrator, the packaged daemon forwards ----
+# Two loopback sinks, their ports written into the conffile with config-write,
+# /usr/sbin/udp-proxy --config run in the foreground (not the service: there
+# may be no systemd here), one datagram to both sinks, SIGTERM, exit 0.
+python3 - "$conf" <<'PY' || fail "the installed daemon with the edited conffile does not forward"
+import signal, socket, subprocess, sys, time
+conf = sys.argv[1]
+sinks = []
+for _ in range(2):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    s.settimeout(0.1)
+    sinks.append(s)
+probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+probe.bind(("127.0.0.1", 0))
+port = probe.getsockname()[1]
+probe.close()
+targets = " ".join("127.0.0.1:%d" % s.getsockname()[1] for s in sinks)
+subprocess.run(["/usr/sbin/udp-proxy", "config-write", "--file", conf, "--source", "127.0.0.1:%d" % port,
+                "--targets", targets], check=True, stdout=subprocess.DEVNULL, timeout=10)
+p = subprocess.Popen(["/usr/sbin/udp-proxy", "--config", conf, "--stats-interval", "0"], stdout=subprocess.DEVNULL,
+                     stderr=subprocess.PIPE)
+tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+got = [False, False]
+deadline = time.time() + 10
+while not all(got) and time.time() < deadline and p.poll() is None:
+    tx.sendto(b"deb.test:1|c", ("127.0.0.1", port))
+    for i, s in enumerate(sinks):
+        try:
+            got[i] = got[i] or s.recv(100) == b"deb.test:1|c"
+        except socket.timeout:
+            pass
+p.send_signal(signal.SIGTERM) if p.poll() is None else None
+rc = p.wait(10)
+err = p.stderr.read().decode()
+if not all(got) or rc != 0:
+    print("FAIL: sinks got %s, exit %s:\n%s" % (got, rc, err))
+    sys.exit(1)
+print("ok: /usr/sbin/udp-proxy --config %s (source 127.0.0.1:%d, targets %s) forwarded to both, exit 0 on SIGTERM"
+      % (conf, port, targets))
+PY
+
 # ---- upgrade: an edited conffile stays ----
-/usr/sbin/udp-proxy config-write --file $conf --source 127.0.0.1:18125 \
-    --targets "127.0.0.1:18126 127.0.0.1:18127" >/dev/null || fail "config-write on $conf"
 cp $conf "$tmp/edited.conf"
 UP_DEB_VERSION=$version+upgradetest sh "$src/scripts/build-deb.sh" "$tmp/v2" >/dev/null ||
     { echo "FAIL: build-deb.sh (upgrade package)"; exit 1; }
