@@ -72,7 +72,8 @@ class Msi:
         if os.path.exists(logf):
             os.unlink(logf)
         rc, out = self.c.wine("msiexec", *args, "/qn", "/l*v", wt.dos_path(logf), timeout=timeout)
-        if rc != want:
+        # A Linux exit status keeps the low 8 bits: ERROR_INSTALL_FAILURE (1603) arrives as 67.
+        if rc != want and rc != want % 256:
             text = open(logf, "rb").read().decode("utf-8", "replace").replace("\r", "") if os.path.exists(logf) else ""
             lines = [l for l in text.split("\n") if l.strip() and not l.startswith("Property(")]
             fail("msiexec %s: exit %d, expected %d:\n%s\n--- the end of its log (%s):\n%s"
@@ -208,6 +209,13 @@ def check_installed_service(c, m, port):
     return text
 
 
+def service_pid(c, m):
+    """The running service's process id (`udp-proxy service status`: "RUNNING (pid N)")."""
+    rc, out = c.wine(m.exe, "service", "status", "--name", SERVICE, timeout=30)
+    check(rc == 0 and "RUNNING (pid " in out, "service status: exit %d, %r" % (rc, out))
+    return int(out.split("RUNNING (pid ")[1].split(")")[0])
+
+
 def forward(c, port, sinks, n, seed, what):
     """Send n datagrams (paced, see wine_test.send_checked); every sink gets exactly them, byte for byte."""
     data = wt.payloads(n, seed, large=1500)
@@ -326,14 +334,16 @@ def step_upgrade(c):
         with open(m.conf, "a") as f:
             f.write("\n# edited by the operator\ndrain-timeout = 3000\n")
         edited = open(m.conf).read()
-        rc, f0, _ = wt.sc_state(c, SERVICE)
-        log("installed %s (service RUNNING), config edited" % os.path.basename(m.old))
+        pid0 = service_pid(c, m)
+        log("installed %s (service RUNNING, pid %d), config edited" % (os.path.basename(m.old), pid0))
 
         t0 = time.time()
         m.msiexec("/i", wt.dos_path(m.x64))  # no properties: the upgrade keeps the configuration
         installed = m.x64
         f1 = wt.wait_state(c, SERVICE, "RUNNING", 30)
         log("upgrade to %s: service %s again after %.1f s" % (m.version, f1["STATE"], time.time() - t0))
+        pid1 = service_pid(c, m)
+        check(pid1 != pid0, "the service still runs as pid %d: the upgrade did not restart it" % pid0)
         check(open(m.exe, "rb").read() == new_exe, "the upgrade did not replace the binary")
         check(open(m.conf).read() == edited, "the upgrade changed the edited config:\n" + open(m.conf).read())
         check_installed_service(c, m, port)
@@ -344,7 +354,14 @@ def step_upgrade(c):
         check(len(names) == 1 and m.version in versions and OLD_VERSION not in versions,
               "after the upgrade, registered products: %s, versions %s" % (names, versions))
         forward(c, port, sinks, 500, 22, "service after the upgrade")
-        log("upgrade: binary replaced, edited config kept byte for byte, one product (%s) registered" % m.version)
+        log("upgrade: binary replaced, service restarted (pid %d -> %d), edited config kept byte for byte, one "
+            "product (%s) registered" % (pid0, pid1, m.version))
+        # The older MSI over the newer one: refused (LaunchCondition NOT WIX_DOWNGRADE_DETECTED), nothing changes.
+        m.msiexec("/i", wt.dos_path(m.old), want=1603)
+        check(open(m.exe, "rb").read() == new_exe and open(m.conf).read() == edited and service_pid(c, m) == pid1,
+              "a refused downgrade changed the program, the config or the running service")
+        log("downgrade to %s: refused (msiexec exit 1603, seen as 67); program, config and service untouched"
+            % OLD_VERSION)
         uninstall_and_check(c, m, m.x64, edited)
         installed = None
     finally:
