@@ -519,6 +519,8 @@ void up_options_usage(FILE *out)
             "SIGHUP re-reads the --config file.\n"
             "Windows service: udp-proxy service install|uninstall|start|stop|status\n"
             "                 (see docs/WINDOWS.md).\n"
+            "Set the source and targets in a config file (installers use it):\n"
+            "  udp-proxy config-write --file PATH [--source ADDR] [--targets \"ADDR ADDR ...\"]\n"
             "Exit status: 0 success, 1 runtime error (e.g. address in use), 2 bad usage.\n"
             "\n"
             "Example (dual-write DogStatsD to the Datadog agent and an OpenTelemetry\n"
