@@ -1,5 +1,5 @@
 # Top-level wrapper around CMake. `make` leaves the daemon at build/udp-proxy.
-# Targets: all, test, run, asan, tsan, fuzz, windows, bench, format, format-check, install, clean.
+# Targets: all, test, run, asan, tsan, fuzz, windows, dist, bench, format, format-check, install, clean.
 BUILD ?= build
 CMAKE ?= cmake
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -12,7 +12,7 @@ SYSCONFDIR ?= /etc
 FUZZ_SECONDS ?= 20
 TEST_FUZZ_SECONDS ?= 10
 
-.PHONY: all configure deps-build test test-normal test-asan test-tsan asan tsan fuzz run windows bench format format-check deps install uninstall clean
+.PHONY: dist deps-dist all configure deps-build test test-normal test-asan test-tsan asan tsan fuzz run windows bench format format-check deps install uninstall clean
 
 all: configure
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
@@ -93,6 +93,30 @@ windows:
 	$(CMAKE) --build $(BUILD)/windows/x86 -j $(JOBS)
 	cp $(BUILD)/windows/x86/udp-proxy.exe $(BUILD)/windows/udp-proxy-x86.exe
 
+# The release artifacts, in $(DIST)/ (README.md, "Install"): the .deb (debian/,
+# built out of tree by scripts/build-deb.sh), the two Windows executables and
+# their MSIs (packaging/msi/, scripts/build-msi.sh), and SHA256SUMS. The
+# version is the VERSION file's. Installs its tools when run as root, or
+# prints the apt-get line.
+VERSION := $(shell tr -d ' \n' < VERSION)
+DEB_ARCH = $(shell dpkg --print-architecture)
+DIST ?= dist
+deps-dist:
+	@sh scripts/deps.sh dist
+
+dist: deps-dist
+	$(MAKE) --no-print-directory windows
+	rm -rf $(DIST)
+	mkdir -p $(DIST)
+	sh scripts/build-deb.sh $(DIST)
+	cp $(BUILD)/windows/udp-proxy-x64.exe $(DIST)/udp-proxy-$(VERSION)-x64.exe
+	cp $(BUILD)/windows/udp-proxy-x86.exe $(DIST)/udp-proxy-$(VERSION)-x86.exe
+	sh scripts/build-msi.sh x64 $(DIST)/udp-proxy-$(VERSION)-x64.exe $(DIST)/udp-proxy-$(VERSION)-x64.msi
+	sh scripts/build-msi.sh x86 $(DIST)/udp-proxy-$(VERSION)-x86.exe $(DIST)/udp-proxy-$(VERSION)-x86.msi
+	cd $(DIST) && sha256sum udp-proxy_$(VERSION)_$(DEB_ARCH).deb udp-proxy-$(VERSION)-x64.msi \
+	    udp-proxy-$(VERSION)-x86.msi udp-proxy-$(VERSION)-x64.exe udp-proxy-$(VERSION)-x86.exe > SHA256SUMS
+	@cd $(DIST) && ls -l && sha256sum -c --quiet SHA256SUMS && echo "dist: $(DIST)/ complete, SHA256SUMS verified"
+
 format:
 	clang-format -i src/*.c src/*.h src/*/*.c tests/*/*.c tools/*.c bench/*.c 2>/dev/null || true
 
@@ -120,4 +144,4 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/udp-proxy $(DESTDIR)$(MANDIR)/man8/udp-proxy.8 $(DESTDIR)$(UNITDIR)/udp-proxy.service
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build-fuzz build/windows
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz build/windows $(DIST)

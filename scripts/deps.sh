@@ -6,13 +6,22 @@ set -e
 # `deps.sh build`: only what building and running the daemon needs.
 # `deps.sh windows`: the Windows cross build and its tests under Wine
 # (scripts/deps-windows.sh, which says what each package is for).
+# `deps.sh dist`: what `make dist` needs to build the .deb, the Windows
+# executables and the MSIs (no Wine).
 BUILD_PKGS="build-essential cmake"
 TEST_PKGS="pkg-config libcmocka-dev clang clang-format python3 gnuplot-nox mandoc groff-base systemd strace logrotate prometheus libclang-rt-14-dev curl"
-WINDOWS_PKGS="gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 binutils-mingw-w64-x86-64 binutils-mingw-w64-i686 wine wine64"
+MINGW_PKGS="gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 binutils-mingw-w64-x86-64 binutils-mingw-w64-i686"
+WINDOWS_PKGS="$MINGW_PKGS wine wine64"
+# The packages (make dist; tests pkg_deb, windows_msi_*):
+#   debhelper, dpkg-dev   dpkg-buildpackage and dh (debian/, compat 13)
+#   lintian               checks the .deb (pkg_deb asserts no error, no warning)
+#   wixl, msitools        builds the MSIs (wixl) and edits/reads their tables (msibuild, msiinfo)
+DIST_PKGS="debhelper dpkg-dev lintian wixl msitools"
 case "${1:-}" in
 build) PKGS="$BUILD_PKGS" ;;
 windows) PKGS="$WINDOWS_PKGS" ;;
-*) PKGS="$BUILD_PKGS $TEST_PKGS" ;;
+dist) PKGS="$BUILD_PKGS $DIST_PKGS $MINGW_PKGS" ;;
+*) PKGS="$BUILD_PKGS $TEST_PKGS $DIST_PKGS" ;;
 esac
 missing=""
 for p in $PKGS; do

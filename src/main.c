@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_write.h"
 #include "error.h"
 #include "log.h"
 #include "notify.h"
@@ -32,6 +33,8 @@ int main(int argc, char **argv)
         return up_service_main(argc, argv); /* Windows service; elsewhere an error */
     if (argc > 1 && strcmp(argv[1], "stats") == 0)
         return up_statscmd_main(argc, argv); /* live view of a running proxy's /metrics */
+    if (argc > 1 && strcmp(argv[1], "config-write") == 0)
+        return up_config_write_main(argc, argv); /* set source and targets in a file (installers) */
     /* Defaults, then the --config file, then the command line over it. */
     int action = up_config_load(&o, argc, argv, err, sizeof(err));
     if (action < 0) {

@@ -578,6 +578,8 @@ void up_options_usage(FILE *out)
             "                 (udp-proxy stats --help).\n"
             "Windows service: udp-proxy service install|uninstall|start|stop|status|reload\n"
             "                 (see docs/WINDOWS.md).\n"
+            "Set the source and targets in a config file (installers use it):\n"
+            "  udp-proxy config-write --file PATH [--source ADDR] [--targets \"ADDR ADDR ...\"]\n"
             "Exit status: 0 success, 1 runtime error (e.g. address in use), 2 bad usage.\n"
             "\n"
             "Example (dual-write DogStatsD to the Datadog agent and an OpenTelemetry\n"

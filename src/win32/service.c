@@ -297,7 +297,9 @@ static void describe_exit(const SERVICE_STATUS_PROCESS *st, char *buf, size_t si
 static bool stop_and_wait(SC_HANDLE svc, SERVICE_STATUS_PROCESS *st)
 {
     SERVICE_STATUS ss;
-    if (!ControlService(svc, SERVICE_CONTROL_STOP, &ss) && GetLastError() != ERROR_SERVICE_NOT_ACTIVE)
+    /* Not running, or already stopping (STOP_PENDING refuses controls): wait all the same. */
+    if (!ControlService(svc, SERVICE_CONTROL_STOP, &ss) && GetLastError() != ERROR_SERVICE_NOT_ACTIVE &&
+        GetLastError() != ERROR_SERVICE_CANNOT_ACCEPT_CTRL)
         return false;
     if (!wait_while(svc, SERVICE_STOP_PENDING, 60000, st))
         return false;
