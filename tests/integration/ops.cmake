@@ -10,12 +10,14 @@ function(up_ops_test name script)
   add_test(NAME ${name}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/${script} $<TARGET_FILE:udp-proxy> ${ARGN}
            WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
-  set_tests_properties(${name} PROPERTIES TIMEOUT 120 LABELS "integration;threaded" SKIP_RETURN_CODE 77)
+  set(env ${UP_PY_TEST_ENV})
   if(UP_SANITIZE STREQUAL "thread")
     # Re-pointing a socket other threads send on: see tests/tsan.supp.
-    set_tests_properties(${name} PROPERTIES ENVIRONMENT
+    list(APPEND env
       "TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=${CMAKE_CURRENT_SOURCE_DIR}/../tsan.supp")
   endif()
+  set_tests_properties(${name} PROPERTIES TIMEOUT 120 LABELS "integration;threaded" SKIP_RETURN_CODE 77
+    ENVIRONMENT "${env}")
 endfunction()
 
 up_ops_test(ops_config ops_config.py)
