@@ -21,8 +21,19 @@ configure:
 	@test -f $(BUILD)/CMakeCache.txt || $(CMAKE) -S . -B $(BUILD) $(CMAKE_FLAGS)
 
 # Install what the build and the tests need (as root), or print the command.
+# This includes the Windows cross toolchain and Wine (scripts/deps-windows.sh),
+# so a fresh machine runs the Windows tests too; UP_SKIP_WINDOWS=1 leaves them
+# out (the Windows tests then report SKIPPED unless they are already there).
+UP_SKIP_WINDOWS ?=
 deps:
 	@sh scripts/deps.sh
+	@if [ "$(UP_SKIP_WINDOWS)" = 1 ]; then \
+	    echo "deps: UP_SKIP_WINDOWS=1: not installing mingw-w64 and Wine (the Windows tests are skipped without them)"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	    sh scripts/deps-windows.sh; \
+	else \
+	    sh scripts/deps-windows.sh || echo "deps: the Windows tests will be SKIPPED until then (UP_SKIP_WINDOWS=1 silences this)"; \
+	fi
 
 deps-build:
 	@sh scripts/deps.sh build
@@ -61,6 +72,7 @@ tsan:
 fuzz:
 	CC=clang $(CMAKE) -S . -B build-fuzz -DUP_FUZZ=ON -DUP_WERROR=ON $(CMAKE_FLAGS)
 	$(CMAKE) --build build-fuzz -j $(JOBS) --target up_fuzzers
+	cd build-fuzz && ctest --output-on-failure -L fuzz
 	sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
 # A working example in the foreground: :8125 to two local targets.
