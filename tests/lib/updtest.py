@@ -16,6 +16,7 @@ Import it from a test with:
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
     import updtest as up
 """
+import atexit
 import multiprocessing as mp
 import os
 import random
@@ -99,6 +100,18 @@ def _excepthook(etype, value, tb):
 
 
 sys.excepthook = _excepthook
+
+
+@atexit.register
+def _kill_leftovers():
+    """A test that fails (or forgets) never leaves a proxy running."""
+    for px in _Proxies.all:
+        if px.proc.poll() is None:
+            px.proc.kill()
+            try:
+                px.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
 
 
 # ---------------------------------------------------------------- environment
@@ -276,7 +289,10 @@ def _parse_into(line, marker, glob, targets):
     return seen_target_here
 
 
-def parse_stats(lines, marker=None, require_globals=True):
+STATS_TARGET_KEYS = TARGET_KEYS + ("queue_depth",)
+
+
+def parse_stats(lines, marker=None, require_globals=True, target_keys=STATS_TARGET_KEYS):
     """Strict parse of a stats / final-totals text into (globals, {target: counters}).
 
     `lines` is one line or a list of lines (e.g. 'final totals: received=...'
@@ -300,7 +316,7 @@ def parse_stats(lines, marker=None, require_globals=True):
             if missing:
                 raise StatsError("globals missing %s (truncated?)" % missing)
         for name, c in targets.items():
-            missing = [k for k in TARGET_KEYS if k not in c]
+            missing = [k for k in target_keys if k not in c]
             if missing:
                 raise StatsError("target %s missing %s (truncated?)" % (name, missing))
     except StatsError as e:
@@ -497,7 +513,7 @@ class Proxy:
         if not lines:
             fail("%s: no 'reload: target %s removed' line" % (self.name, name))
         _, c = lines[-1].split("): ", 1) if "): " in lines[-1] else ("", lines[-1])
-        g, _ = parse_stats(c, require_globals=False)
+        g, _ = parse_stats(c, require_globals=False, target_keys=TARGET_KEYS)
         missing = [k for k in TARGET_KEYS if k not in g]
         if missing:
             fail("removed-target line lacks %s: %s" % (missing, lines[-1]))
