@@ -660,11 +660,37 @@ def check_received(sink, sent, what=None, ordered=False):
         check(extra == 0, "%s: byte for byte (%d datagrams differ from what was sent)" % (what, extra))
 
 
+def udp_sockets_of(pid, port):
+    """How many UDP sockets bound to `port` the process `pid` holds
+    (/proc/net/udp[6] inodes against /proc/PID/fd)."""
+    inodes = set()
+    for f in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            with open(f) as fh:
+                for line in fh.read().splitlines()[1:]:
+                    cols = line.split()
+                    if int(cols[1].split(":")[1], 16) == port:
+                        inodes.add(cols[9])
+        except OSError:
+            pass
+    n = 0
+    fd_dir = "/proc/%d/fd" % pid
+    for fd in os.listdir(fd_dir):
+        try:
+            link = os.readlink(os.path.join(fd_dir, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:[") and link[8:-1] in inodes:
+            n += 1
+    return n
+
+
 # ---------------------------------------------------------------- senders
 
-def _pace(sock, addr, data, rate, burst, deadline, counter):
+def _pace(socks, addr, data, rate, burst, deadline, counter, stop=None):
     start = time.monotonic()
     for i, d in enumerate(data):
+        sock = socks[i % len(socks)]
         while True:
             try:
                 sock.sendto(d, addr)
@@ -678,23 +704,24 @@ def _pace(sock, addr, data, rate, burst, deadline, counter):
         counter(i + 1)
         if i % burst == burst - 1:
             now = time.monotonic()
-            if now > deadline:
+            if now > deadline or (stop is not None and stop()):
                 return
             ahead = start + (i + 1) / rate - now
             if ahead > 0:
                 time.sleep(ahead)
 
 
-def _sender_proc(addr, family, bind, data, rate, burst, max_seconds, shared):
-    s = socket.socket(family, socket.SOCK_DGRAM)
+def _sender_proc(addr, family, bind, data, rate, burst, max_seconds, shared, nsocks):
+    socks = [socket.socket(family, socket.SOCK_DGRAM) for _ in range(nsocks)]
     if bind:
-        s.bind(bind)
+        socks[0].bind(bind)
 
     def counter(n):
         shared.value = n
 
-    _pace(s, addr, data, rate, burst, time.monotonic() + max_seconds, counter)
-    s.close()
+    _pace(socks, addr, data, rate, burst, time.monotonic() + max_seconds, counter)
+    for s in socks:
+        s.close()
 
 
 class Sender:
@@ -702,10 +729,12 @@ class Sender:
     second (times UP_TEST_RATE_SCALE unless scale=False), in a thread (or a
     process of its own with process=True, off the GIL). Bounded in count
     (len(data)) and time (max_seconds). `sent` is how many went out so far.
-    addr: (host, port), "host:port", or a Unix path ("unix:/p" or "/p")."""
+    addr: (host, port), "host:port", or a Unix path ("unix:/p" or "/p").
+    nsocks: send round-robin from that many sockets (source ports). stop()
+    ends a threaded sender early."""
 
     def __init__(self, addr, data, rate=2000, family=None, bind=None, burst=None, max_seconds=120.0, scale=True,
-                 process=False, start=True):
+                 process=False, start=True, nsocks=1):
         if isinstance(addr, str):
             if addr.startswith("unix:") or addr.startswith("/"):
                 addr, family = (addr[5:] if addr.startswith("unix:") else addr), socket.AF_UNIX
@@ -719,6 +748,8 @@ class Sender:
         self.burst = burst or max(1, self.rate // 1000)
         self.max_seconds = max_seconds
         self.process = process
+        self.nsocks = nsocks
+        self._stop = False
         self._sent = 0
         self._shared = None
         self.error = None
@@ -733,28 +764,36 @@ class Sender:
             self._shared = ctx.Value("q", 0, lock=False)
             self.t = ctx.Process(target=_sender_proc, daemon=True,
                                  args=(self.addr, self.family, self.bind, self.data, self.rate, self.burst,
-                                       self.max_seconds, self._shared))
+                                       self.max_seconds, self._shared, self.nsocks))
         else:
             self.t = threading.Thread(target=self._run, daemon=True)
         self.t.start()
         return self
 
     def _run(self):
-        s = socket.socket(self.family, socket.SOCK_DGRAM)
+        socks = [socket.socket(self.family, socket.SOCK_DGRAM) for _ in range(self.nsocks)]
         try:
             if self.bind:
-                s.bind(self.bind)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+                socks[0].bind(self.bind)
+            for s in socks:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
 
             def counter(n):
                 self._sent = n
 
-            _pace(s, self.addr, self.data, self.rate, self.burst, self.t0 + self.max_seconds, counter)
+            _pace(socks, self.addr, self.data, self.rate, self.burst, self.t0 + self.max_seconds, counter,
+                  lambda: self._stop)
         except OSError as e:
             self.error = e
             raise
         finally:
-            s.close()
+            for s in socks:
+                s.close()
+
+    def stop(self):
+        """End a threaded sender now; returns how many were sent."""
+        self._stop = True
+        return self.join()
 
     @property
     def exitcode(self):
