@@ -2,7 +2,8 @@
 """A real Prometheus server scrapes udp-proxy's /metrics (scrape interval
 1 s) while datagrams flow; queries through Prometheus's HTTP API must return
 exactly what the test's sinks received, and `promtool check metrics` must
-accept the exposition.
+accept the exposition. A third target with nothing listening makes the
+documented drop alert return exactly its series.
 
 usage: test_metrics_prometheus.py BUILD/udp-proxy
 """
@@ -14,10 +15,11 @@ import sys
 import tempfile
 import time
 import urllib.parse
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import metricslib as ml  # noqa: E402
+import updtest as up  # noqa: E402
 
 N1 = 5000  # before Prometheus starts
 N2 = 7000  # while it scrapes
@@ -25,9 +27,9 @@ N2 = 7000  # while it scrapes
 
 def prom_query(port, expr):
     url = "http://%s:%d/api/v1/query?%s" % (ml.LOOPBACK, port, urllib.parse.urlencode({"query": expr}))
-    with urllib.request.urlopen(url, timeout=5) as r:
+    with up.urlopen(url, timeout=5) as r:
         doc = json.load(r)
-    assert doc["status"] == "success", doc
+    up.require(doc["status"] == "success", doc)
     return {json.dumps(x["metric"], sort_keys=True): float(x["value"][1]) for x in doc["data"]["result"]}
 
 
@@ -38,28 +40,32 @@ def prom_value(port, expr):
 
 def main():
     binary = sys.argv[1]
+    t_start = time.time()
     for tool in ("prometheus", "promtool"):
         if not shutil.which(tool):
             print("FAIL: %s not installed (Debian package 'prometheus'; see scripts/deps.sh)" % tool)
             return 1
+    up.require_big_buffers()  # exact counts at 20,000/s need the forced source and sink buffers
     tmp = tempfile.mkdtemp(prefix="up-prom-")
     sinks = [ml.Sink(), ml.Sink()]
     targets = [s.addr for s in sinks]
+    dead = "%s:%d" % (ml.LOOPBACK, up.free_port())  # nothing listens: every datagram is a send error
     src = ml.free_port(ml.socket.SOCK_DGRAM)
     mport = ml.free_port()
     proxy = ml.Proxy(binary, ["--source", "%s:%d" % (ml.LOOPBACK, src), "--target", targets[0], "--target",
-                              targets[1], "--metrics-listen", "%s:%d" % (ml.LOOPBACK, mport), "--stats-interval", "1"])
+                              targets[1], "--target", dead, "--metrics-listen", "%s:%d" % (ml.LOOPBACK, mport),
+                              "--stats-interval", "1"])
     prom = None
     try:
         ml.start_sender(src, N1, rate=20000).join(60)
-        ml.wait_drained(mport, N1, targets, 20)
+        ml.wait_drained(mport, N1, targets + [dead], 20)
 
         # promtool's linter on the real output.
         status, headers, body = ml.get(mport, "/metrics")
-        assert status == 200
+        up.require_cmp(status, '==', 200, 'status == 200')
         chk = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True, timeout=30)
         print("promtool check metrics: rc=%d %s%s" % (chk.returncode, chk.stdout.decode(), chk.stderr.decode()))
-        assert chk.returncode == 0, "promtool rejected the exposition"
+        up.require(chk.returncode == 0, "promtool rejected the exposition")
 
         pport = ml.free_port()
         cfg = os.path.join(tmp, "gen.yml")
@@ -68,7 +74,7 @@ def main():
                     "scrape_configs:\n  - job_name: udp-proxy\n    static_configs:\n"
                     "      - targets: ['%s:%d']\n" % (ml.LOOPBACK, mport))
         chk = subprocess.run(["promtool", "check", "config", cfg], capture_output=True, timeout=30)
-        assert chk.returncode == 0, chk.stdout + chk.stderr
+        up.require(chk.returncode == 0, chk.stdout + chk.stderr)
         plog = open(os.path.join(tmp, "prometheus.log"), "w")
         prom = subprocess.Popen(["prometheus", "--config.file=" + cfg, "--storage.tsdb.path=" + os.path.join(tmp, "data"),
                                  "--web.listen-address=%s:%d" % (ml.LOOPBACK, pport)],
@@ -77,21 +83,21 @@ def main():
         def ready():
             if prom.poll() is not None:
                 raise AssertionError("prometheus exited %s" % prom.returncode)
-            with urllib.request.urlopen("http://%s:%d/-/ready" % (ml.LOOPBACK, pport), timeout=2) as r:
+            with up.urlopen("http://%s:%d/-/ready" % (ml.LOOPBACK, pport), timeout=2) as r:
                 return r.status == 200
         ml.wait_until(ready, 60, step=0.2, what="prometheus ready")
         ml.wait_until(lambda: prom_value(pport, 'up{job="udp-proxy"}') == 1, 30, step=0.3,
                       what="prometheus to scrape udp-proxy")
-        assert prom_value(pport, "udp_proxy_received_datagrams_total") == N1
+        up.require_cmp(prom_value(pport, "udp_proxy_received_datagrams_total"), '==', N1, 'prom_value(pport, "udp_proxy_received_datagrams_total") == N1')
 
         # More traffic while Prometheus scrapes every second.
         ml.start_sender(src, N2, rate=20000, first=N1).join(60)
         total = N1 + N2
-        final = ml.wait_drained(mport, total, targets, 20)
+        final = ml.wait_drained(mport, total, targets + [dead], 20)
         got = [s.result() for s in sinks]
         for t, g in zip(targets, got):
-            assert g["count"] == total, "sink %s got %d of %d" % (t, g["count"], total)
-            assert sorted(g["seqs"]) == list(range(total)), "sink %s: lost or duplicated datagrams" % t
+            up.require(g["count"] == total, "sink %s got %d of %d" % (t, g["count"], total))
+            up.require(sorted(g["seqs"]) == list(range(total)), "sink %s: lost or duplicated datagrams" % t)
 
         # Prometheus must now see exactly what the sinks saw.
         ml.wait_until(lambda: prom_value(pport, "udp_proxy_received_datagrams_total") == total, 30, step=0.3,
@@ -103,22 +109,30 @@ def main():
             ml.wait_until(lambda: prom_value(pport, qb) == g["bytes"], 30, step=0.3, what=qb)
             print("prometheus: %s = %d (sink received %d datagrams, %d bytes)" % (q, g["count"], g["count"],
                                                                                   g["bytes"]))
-        assert prom_value(pport, "sum(udp_proxy_dropped_datagrams_total)") == 0
-        assert prom_value(pport, "udp_proxy_received_bytes_total") == got[0]["bytes"]
-        assert prom_value(pport, 'udp_proxy_build_info{version!=""}') == 1
-        assert prom_value(pport, "udp_proxy_writer_up") is None  # two series: one per target
-        assert len(prom_query(pport, "udp_proxy_writer_up == 1")) == 2
-        assert prom_value(pport, "time() - process_start_time_seconds") > 0
-        # The documented alert expression evaluates (and finds no loss).
-        assert prom_query(pport, "rate(udp_proxy_dropped_datagrams_total[5m]) > 0") == {}
+        healthy_drops = prom_value(pport, 'sum(udp_proxy_dropped_datagrams_total{target!="%s"})' % dead)
+        up.check(healthy_drops == 0, "Prometheus: no drops at the two healthy targets (%r)" % healthy_drops)
+        up.require_cmp(prom_value(pport, "udp_proxy_received_bytes_total"), '==', got[0]["bytes"], 'prom_value(pport, "udp_proxy_received_bytes_total") == got[0]["bytes"]')
+        up.require_cmp(prom_value(pport, 'udp_proxy_build_info{version!=""}'), '==', 1, 'prom_value(pport, \'udp_proxy_build_info{version!=""}\') == 1')
+        up.require(prom_value(pport, "udp_proxy_writer_up") is None, 'prom_value(pport, "udp_proxy_writer_up") is None')  # two series: one per target
+        up.require_cmp(len(prom_query(pport, "udp_proxy_writer_up == 1")), '==', 3, 'len(prom_query(pport, "udp_proxy_writer_up == 1")) == 3')
+        age = prom_value(pport, "time() - process_start_time_seconds")
+        limit = time.time() - t_start + 5
+        up.check(age is not None and 0 < age < limit, "process age %r s is within the test's %.0f s" % (age, limit))
+        # The documented alert expression returns exactly the dead target's send errors.
+        alert = prom_query(pport, "rate(udp_proxy_dropped_datagrams_total[5m]) > 0")
+        want = {json.dumps({"instance": "%s:%d" % (ml.LOOPBACK, mport), "job": "udp-proxy", "reason": "send_error",
+                            "target": dead}, sort_keys=True)}
+        up.check(set(alert) == want, "the drop alert returns exactly the dead target's series: %s" % sorted(alert))
 
         rc = proxy.stop()
-        assert rc == 0, "exit status %d" % rc
+        up.require(rc == 0, "exit status %d" % rc)
         glob, per = proxy.final_totals()
-        assert glob["received"] == total
+        up.check_totals(glob, per, total, targets + [dead], healthy=targets)
+        up.check(per[dead]["dropped_send_error"] > 0, "dead target: send errors counted: %r" % per[dead])
+        up.require_cmp(glob["received"], '==', total, 'glob["received"] == total')
         for t in targets:
-            assert int(per[t]["sent"]) == total
-        assert ml.value(final, "udp_proxy_received_datagrams_total") == glob["received"]
+            up.require_cmp(int(per[t]["sent"]), '==', total, 'int(per[t]["sent"]) == total')
+        up.require_cmp(ml.value(final, "udp_proxy_received_datagrams_total"), '==', glob["received"], 'ml.value(final, "udp_proxy_received_datagrams_total") == glob["received"]')
         print("prometheus test: %d datagrams, %d per sink, Prometheus agrees: ok" % (total, total))
         return 0
     finally:

@@ -61,7 +61,7 @@ class _Proxies:
 
 def fail(msg):
     """Print FAIL with msg, the tail of every proxy log, and exit 1."""
-    print("FAIL: " + msg, flush=True)
+    print("FAIL: " + (msg if isinstance(msg, str) else repr(msg)), flush=True)
     _Proxies.dump()
     sys.stdout.flush()
     sys.exit(1)
@@ -82,10 +82,32 @@ def check(cond, msg, got=_MISSING):
     and fails the test otherwise."""
     if got is not _MISSING:
         msg = "%s (got %r)" % (msg, got)
+    if not isinstance(msg, str):
+        msg = repr(msg)
     if not cond:
         fail(msg)
     print("ok: " + msg, flush=True)
     return cond
+
+
+def require(cond, msg):
+    """Like check, but silent on success: for checks inside loops over many
+    items. msg should carry the values."""
+    if not cond:
+        fail(msg)
+    return cond
+
+
+_OPS = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
+        ">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "in": lambda a, b: a in b,
+        "not in": lambda a, b: a not in b}
+
+
+def require_cmp(left, op, right, what):
+    """require(left OP right) with both values in the failure message."""
+    if not _OPS[op](left, right):
+        fail("%s: %r %s %r is false" % (what, left, op, right))
+    return True
 
 
 def check_eq(actual, expected, what):
