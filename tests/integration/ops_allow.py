@@ -4,7 +4,7 @@ import os
 import shutil
 import socket
 
-from ops_util import Proxy, Sender, Sink, check, free_port, payloads, tempdir, write
+from ops_util import Proxy, Sender, Sink, check, free_port, payloads, tempdir, up, write
 
 d = tempdir()
 conf = os.path.join(d, "allow.conf")
@@ -29,7 +29,9 @@ try:
         Sender(("127.0.0.1", src), late, rate=2000, bind=("127.0.0.1", 0)).join()
         check(sink.wait_count(len(good) + len(late)) == len(good) + len(late), "after reload got %d" % sink.count())
         check(px.stop() == 0, "exit status")
-        glob, _ = px.final_totals()
+        glob, per = px.final_totals()
+        target = "127.0.0.1:%d" % pt
+        up.check_totals(glob, per, len(bad) + len(good) + len(late), [target], healthy=[target])
         check(glob.get("not_allowed") == len(bad), "not_allowed=%s, want %d" % (glob.get("not_allowed"), len(bad)))
         check(glob["received"] == len(good) + len(late), "received=%d" % glob["received"])
     finally:
@@ -45,10 +47,15 @@ try:
         try:
             before = sink.count()
             Sender(("::1", src6), payloads(50, b"six"), family=socket.AF_INET6).join()
-            got = sink.settle(0.3) - before
+            if want:  # a readiness wait for the positive case; settle only to show that nothing comes
+                got = sink.wait_count(before + want) - before
+            else:
+                got = sink.settle(0.3) - before
             check(got == want, "--allow %s: forwarded %d, want %d" % (allow, got, want))
             check(px.stop() == 0, "exit status")
-            glob, _ = px.final_totals()
+            glob, per = px.final_totals()
+            target = "127.0.0.1:%d" % pt
+            up.check_totals(glob, per, 50, [target], healthy=[target])
             check(glob.get("not_allowed", 0) == 50 - want, "--allow %s: not_allowed=%s" % (allow, glob.get("not_allowed")))
         finally:
             px.stop()

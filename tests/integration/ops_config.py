@@ -5,7 +5,7 @@ import os
 import shutil
 import socket
 
-from ops_util import Proxy, Sink, check, free_port, run, tempdir, write
+from ops_util import Proxy, Sink, check, free_port, run, tempdir, up, write
 
 d = tempdir()
 conf = os.path.join(d, "up.conf")
@@ -49,14 +49,16 @@ try:
     rc, out = run(["--config", conf, "--check-config", "--allow-unresolved"])
     check(rc == 0, "unresolvable with --allow-unresolved: %d %s" % (rc, out))
 
-    # --check-config on a good file: exit 0 and nothing bound (the port stays free).
+    # --check-config on a good file: exit 0 and nothing bound. The port is held here during the run: a bind
+    # attempt would fail with "address already in use" (exit 1).
     write(conf, "# good\n  source = 127.0.0.1:%d  \ntarget = 127.0.0.1:9 # agent\ntarget = \"127.0.0.1:10\"\n"
           "quiet\nallow = 127.0.0.0/8\nallow = ::1\nresolve-interval = 5\nsource-mode = 0600\n" % port)
+    held = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    held.bind(("127.0.0.1", port))
     rc, out = run(["--config", conf, "--check-config"])
-    check(rc == 0 and "configuration ok" in out, "check-config good: %d %s" % (rc, out))
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", port))  # would fail had the proxy bound it and not let go
-    s.close()
+    held.close()
+    up.check(rc == 0 and "configuration ok" in out, "--check-config binds nothing: exit %d with the port held, %r"
+             % (rc, out))
 
     # Command line over the file: --source and --target replace the file's.
     src, pf, pc = free_port(), free_port(), free_port()
@@ -70,6 +72,8 @@ try:
         check(cli_sink.wait_count(50) == 50, "command-line target got %d" % cli_sink.count())
         check(file_sink.settle(0.3) == 0, "the file's target still got datagrams")
         check(px.stop() == 0, "exit status")
+        g, t = px.final_totals()
+        up.check_totals(g, t, 50, ["127.0.0.1:%d" % pc], healthy=["127.0.0.1:%d" % pc])
     finally:
         px.stop()
         file_sink.close()
