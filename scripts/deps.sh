@@ -7,7 +7,7 @@ set -e
 # `deps.sh windows`: the Windows cross build and its tests under Wine
 # (scripts/deps-windows.sh, which says what each package is for).
 BUILD_PKGS="build-essential cmake"
-TEST_PKGS="pkg-config libcmocka-dev clang clang-format python3 gnuplot-nox mandoc groff-base systemd strace prometheus libclang-rt-14-dev"
+TEST_PKGS="pkg-config libcmocka-dev clang clang-format python3 gnuplot-nox mandoc groff-base man-db systemd strace prometheus libclang-rt-14-dev"
 WINDOWS_PKGS="gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 binutils-mingw-w64-x86-64 binutils-mingw-w64-i686 wine wine64"
 case "${1:-}" in
 build) PKGS="$BUILD_PKGS" ;;
