@@ -195,8 +195,40 @@ def family_of(host):
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_RNG = random.Random(os.getpid() ^ int(time.time() * 1000))
+
+
+def _is_free(port, host):
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        with socket.socket(family_of(host), kind) as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                return False
+    return True
+
+
 def free_port(kind=socket.SOCK_DGRAM, host=LOOPBACK):
-    """A port that was free a moment ago (bound to 0, then closed)."""
+    """A port free for both UDP and TCP a moment ago, for the proxy to bind.
+
+    Picked at random below the kernel's ephemeral range: a port from bind(0)
+    comes back to that range when closed, where any client socket (a sender,
+    a sink, another test under ctest -j) may be given it before the proxy
+    binds it; below the range only another explicit bind can take it."""
+    low = _ephemeral_low()
+    if low > 12000:
+        for _ in range(200):
+            port = _RNG.randrange(10000, low)
+            if _is_free(port, host):
+                return port
     with socket.socket(family_of(host), kind) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
