@@ -129,6 +129,12 @@ def _kill_leftovers():
     """A test that fails (or forgets) never leaves a proxy running."""
     for px in _Proxies.all:
         if px.proc.poll() is None:
+            try:  # a wrapper's children (strace -f) first: killing strace only detaches them
+                with open("/proc/%d/task/%d/children" % (px.pid, px.pid)) as f:
+                    for child in f.read().split():
+                        os.kill(int(child), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
             px.proc.kill()
             try:
                 px.proc.wait(5)
