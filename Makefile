@@ -54,12 +54,12 @@ test-normal:
 test-asan:
 	$(CMAKE) -S . -B build-asan -DUP_WERROR=ON -DUP_SANITIZE=address $(CMAKE_FLAGS)
 	$(CMAKE) --build build-asan -j $(JOBS)
-	cd build-asan && UP_TEST_RATE_SCALE=0.5 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
 test-tsan:
 	$(CMAKE) -S . -B build-tsan -DUP_WERROR=ON -DUP_SANITIZE=thread $(CMAKE_FLAGS)
 	$(CMAKE) --build build-tsan -j $(JOBS)
-	cd build-tsan && UP_TEST_RATE_SCALE=0.15 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --output-on-failure -L threaded -j $(JOBS)
+	cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --output-on-failure -L threaded -j $(JOBS)
 
 asan:
 	$(CMAKE) -S . -B build-asan -DUP_SANITIZE=address && $(CMAKE) --build build-asan -j $(JOBS)

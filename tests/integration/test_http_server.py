@@ -78,7 +78,8 @@ def main():
             for b in b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n":
                 s.sendall(bytes([b]))
                 time.sleep(0.005)
-            up.require_cmp(ml.parse_response(ml.read_to_end(s))[0], '==', 200, 'ml.parse_response(ml.read_to_end(s))[0] == 200')
+            status = up.parse_response(up.read_to_end(s), head_request=False)[0]
+            up.check(status == 200, "a request written byte by byte: status %d" % status)
 
         # A client that never completes its request is cut (timeout 5 s).
         s = socket.create_connection((ml.LOOPBACK, mport), timeout=15)
@@ -137,6 +138,8 @@ def main():
                                       family=socket.AF_INET6)
             up.require_cmp((status, body), '==', (200, b"ok\n"), '(status, body) == (200, b"ok\\n")')
             up.require_cmp(proxy.stop(), '==', 0, 'proxy.stop() == 0')
+            g, t = proxy.final_totals()
+            up.check_totals(g, t, 0, [sink.addr], healthy=[sink.addr])
             print("IPv6 listen: ok")
         print("http server test: ok")
         if not p6:
