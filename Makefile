@@ -12,7 +12,7 @@ SYSCONFDIR ?= /etc
 FUZZ_SECONDS ?= 20
 TEST_FUZZ_SECONDS ?= 10
 
-.PHONY: all configure deps-build test test-normal test-asan test-tsan asan tsan fuzz run windows bench format format-check deps install uninstall clean
+.PHONY: all configure deps-build test test-normal test-asan test-ubsan test-tsan asan tsan fuzz run windows bench format format-check deps install uninstall clean
 
 all: configure
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
@@ -38,11 +38,13 @@ deps:
 deps-build:
 	@sh scripts/deps.sh build
 
-# The whole suite: normal build, then ASan+UBSan, then the threaded tests under
-# TSan, then every fuzzer for a bounded time.
+# The whole suite: normal build, then ASan+UBSan, then UBSan alone (glibc's
+# allocator), then the threaded tests under TSan, then every fuzzer for a
+# bounded time.
 test: deps format-check
 	$(MAKE) test-normal
 	$(MAKE) test-asan
+	$(MAKE) test-ubsan
 	$(MAKE) test-tsan
 	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 
@@ -55,6 +57,11 @@ test-asan:
 	$(CMAKE) -S . -B build-asan -DUP_WERROR=ON -DUP_SANITIZE=address $(CMAKE_FLAGS)
 	$(CMAKE) --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+test-ubsan:
+	$(CMAKE) -S . -B build-ubsan -DUP_WERROR=ON -DUP_SANITIZE=undefined $(CMAKE_FLAGS)
+	$(CMAKE) --build build-ubsan -j $(JOBS)
+	cd build-ubsan && UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
 test-tsan:
 	$(CMAKE) -S . -B build-tsan -DUP_WERROR=ON -DUP_SANITIZE=thread $(CMAKE_FLAGS)
