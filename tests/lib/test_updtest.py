@@ -50,6 +50,19 @@ def parse_checks():
     up.check(fails(up.parse_stats, LINE + " target=127.0.0.1:1 sent=1", "final totals:"), "a target twice fails")
     up.check(fails(up.parse_stats, LINE.replace("sent=4 ", "sent=4x "), "final totals:"), "a non-number fails")
     up.check(fails(up.parse_stats, [], "final totals:"), "no line at all fails")
+    # Reports split into one line per target, with other messages in between, are grouped per report.
+    T = " sent=%d sent_bytes=1 dropped_queue_full=0 dropped_send_error=0 dropped_shutdown=0 queue=0/8"
+    G = "received=%d received_bytes=1 oversize=0 no_buffer=0 kernel_drops=0"
+    log = ["t info  stats " + G % 1, "t info  stats target=a" + T % 1, "t warn  target b: send failed",
+           "t info  stats target=b" + T % 1, "t info  stats " + G % 2 + " target=a" + T % 2 + " target=b" + T % 2,
+           "t info  stopping: draining", "t info  final totals: " + G % 3, "t info  final totals: target=a" + T % 3,
+           "t info  final totals: target=b" + T % 3, "t info  reload: target c removed (drained): sent=0"]
+    groups = up.stats_groups(log, r"\sstats\s+received=")
+    up.check_eq([len(g) for g in groups], [3, 1], "stats reports found, lines in each")
+    final = up.stats_groups(log, r"final totals:.*\breceived=")
+    up.check_eq(len(final), 1, "final totals reports")
+    g, t = up.parse_stats(final[0], "final totals:")
+    up.check_eq((g["received"], sorted(t), t["b"]["sent"]), (3, ["a", "b"], 3), "split final totals merged")
 
 
 def totals_checks():

@@ -384,6 +384,27 @@ def parse_stats(lines, marker=None, require_globals=True, target_keys=STATS_TARG
     return glob, targets
 
 
+_TARGET_LINE = re.compile(r"(^|\s)target=\S+ sent=")
+_RECEIVED = re.compile(r"\breceived=")
+
+
+def stats_groups(lines, start):
+    """Group log lines into counter reports: a line matching the regex
+    `start` (it holds received=, the globals) plus the per-target lines that
+    follow it (target=NAME sent=..., without received=), up to the next line
+    with received= (whatever report that starts). Other lines in between
+    (other threads' messages) are skipped."""
+    groups, cur = [], None
+    for line in lines:
+        if _RECEIVED.search(line):
+            cur = [line] if re.search(start, line) else None
+            if cur is not None:
+                groups.append(cur)
+        elif cur is not None and _TARGET_LINE.search(line):
+            cur.append(line)
+    return groups
+
+
 def accounted(c):
     """A target's counters: what was sent plus every drop reason."""
     return c["sent"] + c["dropped_send_error"] + c["dropped_queue_full"] + c["dropped_shutdown"]
@@ -551,21 +572,16 @@ class Proxy:
 
     # ---- counters
     def final_totals(self, marker="final totals:"):
-        """(globals, {target: counters}) from the last 'final totals:' line and
-        the per-target lines after it (strict: see parse_stats)."""
-        lines = self.log_lines()
-        starts = [i for i, l in enumerate(lines) if marker in l and re.search(r"\breceived=", l)]
-        if not starts:
+        """(globals, {target: counters}) from the last 'final totals:' report:
+        its line and any per-target lines after it (strict: see parse_stats)."""
+        groups = stats_groups(self.log_lines(), re.escape(marker) + r".*\breceived=")
+        if not groups:
             fail("%s: no %r line in the log" % (self.name, marker))
-        group = [lines[starts[-1]]]
-        for l in lines[starts[-1] + 1:]:
-            if re.search(r"(^|\s)target=\S+ ", l) and not re.search(r"\breceived=", l):
-                group.append(l)
-        return parse_stats(group, marker)
+        return parse_stats(groups[-1], marker)
 
     def stats_lines(self, marker=" stats "):
-        """Every interval stats line, parsed: [(globals, targets), ...]."""
-        return [parse_stats(l, marker) for l in self.grep(r"\sstats\s+received=")]
+        """Every interval stats report, parsed: [(globals, targets), ...]."""
+        return [parse_stats(g, marker) for g in stats_groups(self.log_lines(), r"\sstats\s+received=")]
 
     def removed_totals(self, name):
         """Counters of the 'reload: target NAME removed (drained): ...' line."""
