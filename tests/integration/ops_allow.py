@@ -21,7 +21,8 @@ try:
     good, bad = payloads(300, b"good"), payloads(200, b"bad")
     Sender(("127.0.0.1", src), bad, rate=2000, bind=("127.0.0.1", 0)).join()
     Sender(("127.0.0.1", src), good, rate=2000, bind=("127.0.0.2", 0)).join()
-    check(sink.wait_count(len(good)) == len(good), "allowed sender (127.0.0.2): got %d of %d" % (sink.count(), len(good)))
+    check(sink.wait_count(len(good)) == len(good),
+          "allowed sender (127.0.0.2): got %d of %d" % (sink.count(), len(good)))
     n = sink.settle(0.3)
     check(n == len(good) and sink.data() == good, "denied sender (127.0.0.1): nothing forwarded (sink has %d, "
           "want the %d allowed ones in order)" % (n, len(good)))

@@ -696,6 +696,14 @@ class Sink:
             time.sleep(quiet)
         return self.count()
 
+    def summary(self, quiet=0.5, timeout=30):
+        """Wait until nothing new came for `quiet` seconds, close, and return
+        {"count", "bytes", "data"} of what arrived."""
+        self.settle(quiet, timeout)
+        got = self.data()
+        self.close()
+        return {"count": len(got), "bytes": sum(len(d) for d in got), "data": got}
+
     def kernel_drops(self):
         """The kernel's drop count for this (UDP) sink's socket, or -1."""
         if self.port is None:
@@ -916,6 +924,16 @@ def sized_payloads(n, size, tag=b"big"):
 def seq_payload(seq):
     """A DogStatsD-sized datagram carrying its sequence number (first 13 bytes)."""
     return b"seq%010d.page.views:1|c|#env:test,service:udp-proxy,host:web-%03d" % (seq, seq % 1000)
+
+
+def seq_payloads(n, first=0):
+    """seq_payload(first) .. seq_payload(first + n - 1)."""
+    return [seq_payload(first + i) for i in range(n)]
+
+
+def seq_numbers(datagrams):
+    """The sequence numbers of the seq_payload() datagrams among `datagrams`."""
+    return [int(d[3:13]) for d in datagrams if d.startswith(b"seq")]
 
 
 def dogstatsd_payloads(n, seed=1, special=True):
