@@ -279,9 +279,8 @@ def poll_until(fn, timeout, step=0.05):
     while True:
         try:
             v = fn()
-        except OSError as e:
+        except OSError:
             v = None
-            _ = e
         if v or time.monotonic() >= deadline:
             return v
         time.sleep(step)
