@@ -1,13 +1,14 @@
 """One target with nothing listening: the other still receives 100%; the failures are counted; the send
 errors are logged at most once a second per thread (reader and writer)."""
 import math
-import time
-
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import updtest as up  # noqa: E402
+
+up.require_big_buffers()  # exact counts at these rates need the big (forced) sink buffers
 
 N = 20000
 a = up.Sink()

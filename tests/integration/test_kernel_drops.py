@@ -1,11 +1,12 @@
 """The kernel's receive-buffer drops are counted: received + kernel_drops = sent, exactly."""
-import socket
-
 import os
+import socket
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import updtest as up  # noqa: E402
+
+up.require_big_buffers()  # exact counts at these rates need the big (forced) sink buffers
 
 N = 20000
 a = up.Sink()

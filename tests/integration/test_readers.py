@@ -5,6 +5,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import updtest as up  # noqa: E402
 
+up.require_big_buffers()  # exact counts at these rates need the big (forced) sink buffers
+
 N = 40000
 a, b = up.Sink(), up.Sink()
 targets = [a.target, b.target]

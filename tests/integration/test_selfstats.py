@@ -25,6 +25,7 @@ GAUGES = {"source_bound", "queue_depth", "queue_capacity", "writer_up"}
 
 def main():
     binary = sys.argv[1]
+    up.require_big_buffers()  # exact counts at 10,000/s need the big (forced) sink buffers
     sinks = [up.Sink(), up.Sink()]
     statsd = up.Sink()
     targets = [s.addr for s in sinks]

@@ -3,13 +3,14 @@
 With --drain-timeout 30s a real timeout cannot happen, so every datagram received must be sent to both
 (healthy) targets: none counted as dropped_shutdown, none missing from the counters (offered = received +
 kernel_drops), and each sink got what its target counts as sent."""
-import signal
-
 import os
+import signal
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import updtest as up  # noqa: E402
+
+up.require_big_buffers()  # exact counts at these rates need the big (forced) sink buffers
 
 for sig in (signal.SIGTERM, signal.SIGINT):
     N = 50000
