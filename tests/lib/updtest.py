@@ -896,6 +896,9 @@ class Sender:
         self.t.join(timeout if timeout is not None else self.max_seconds + 30)
         if self.t.is_alive():
             fail("sender still running after %ss (sent %d of %d)" % (timeout, self.sent, len(self.data)))
+        if self.error is not None or (self.process and self.t.exitcode != 0):
+            fail("sender to %r failed after %d of %d datagrams: %s"
+                 % (self.addr, self.sent, len(self.data), self.error or "exit %s" % self.t.exitcode))
         self.elapsed = time.monotonic() - self.t0
         return self.sent
 
