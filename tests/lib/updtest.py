@@ -12,9 +12,22 @@ Rules kept here so every test gets them for free:
 - HTTP to loopback never goes through an http_proxy from the environment;
 - `check` prints "ok: MSG" or "FAIL: MSG": put the values you saw into MSG.
 
-Import it from a test with:
+A test, in short:
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
     import updtest as up
+
+    sink = up.Sink()                      # or up.Sink("::1"), up.Sink("unix:/abs/path"), up.Sink(read=False)
+    src = up.free_port()
+    px = up.Proxy(["--source", "127.0.0.1:%d" % src, "--target", sink.target])   # waits for "listening on"
+    data = up.payloads(1000)
+    up.Sender(("127.0.0.1", src), data, 2000).join()   # paced, scaled by UP_TEST_RATE_SCALE
+    up.check_eq(sink.wait_for(len(data)), len(data), "sink count")
+    rc, g, t = px.stop()                  # SIGTERM; the parsed final totals (strict)
+    up.check_eq(rc, 0, "exit status")
+    up.check_totals(g, t, len(data), [sink.target], healthy=[sink.target])
+    up.check_received(sink, data, ordered=True)
+A real skip: up.skip("reason") (exit 77). The binary: $UP_BINARY, $UP_BIN or
+argv[1]. tests/lib/test_updtest.py (CTest lib_updtest) tests this library.
 """
 import atexit
 import multiprocessing as mp
