@@ -14,7 +14,8 @@ import threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "lib"))
 import updtest as up  # noqa: E402
-from udptools import free_port, last_kv, wait_bound  # noqa: E402
+from udptools import last_kv, wait_bound  # noqa: E402
+from updtest import free_port  # noqa: E402
 
 FNV_OFFSET, FNV_PRIME = 2166136261, 16777619
 
