@@ -1,8 +1,9 @@
 #!/bin/sh
 # Install the Debian packages that the Windows build and its tests under Wine
 # need (as root), or print the exact command for a person to run.
-# Called by .ci/run, so CI always runs the Windows tests; `make test` runs
-# them whenever these are installed and reports them SKIPPED otherwise.
+# Called by .ci/run and by `make deps` / `make test` (unless UP_SKIP_WINDOWS=1),
+# so a fresh machine runs the Windows tests; without these packages they
+# report SKIPPED.
 #   gcc-mingw-w64-x86-64, gcc-mingw-w64-i686   cross compilers (make windows)
 #   binutils-mingw-w64-x86-64, -i686           windres/windmc, objdump (PE checks)
 #   wine, wine64                               runs the x64 executable and its service

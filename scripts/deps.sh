@@ -9,7 +9,7 @@ set -e
 # `deps.sh dist`: what `make dist` needs to build the .deb, the Windows
 # executables and the MSIs (no Wine).
 BUILD_PKGS="build-essential cmake"
-TEST_PKGS="pkg-config libcmocka-dev clang clang-format python3 gnuplot-nox mandoc groff-base systemd strace logrotate prometheus libclang-rt-14-dev curl"
+TEST_PKGS="pkg-config libcmocka-dev clang clang-format python3 gnuplot-nox mandoc groff-base man-db systemd strace logrotate prometheus libclang-rt-14-dev curl"
 MINGW_PKGS="gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 binutils-mingw-w64-x86-64 binutils-mingw-w64-i686"
 WINDOWS_PKGS="$MINGW_PKGS wine wine64"
 # The packages (make dist; tests pkg_deb, windows_msi_*):

@@ -10,12 +10,14 @@ function(up_ops_test name script)
   add_test(NAME ${name}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/${script} $<TARGET_FILE:udp-proxy> ${ARGN}
            WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
-  set_tests_properties(${name} PROPERTIES TIMEOUT 120 LABELS "integration;threaded" SKIP_RETURN_CODE 77)
+  set(env ${UP_PY_TEST_ENV})
   if(UP_SANITIZE STREQUAL "thread")
     # Re-pointing a socket other threads send on: see tests/tsan.supp.
-    set_tests_properties(${name} PROPERTIES ENVIRONMENT
+    list(APPEND env
       "TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=${CMAKE_CURRENT_SOURCE_DIR}/../tsan.supp")
   endif()
+  set_tests_properties(${name} PROPERTIES TIMEOUT 120 LABELS "integration;threaded" SKIP_RETURN_CODE 77
+    ENVIRONMENT "${env}")
 endfunction()
 
 up_ops_test(ops_config ops_config.py)
@@ -25,6 +27,7 @@ up_ops_test(ops_dns ops_dns.py)
 up_ops_test(ops_unix_source ops_unix.py source)
 up_ops_test(ops_unix_target ops_unix.py target)
 up_ops_test(ops_unix_mixed ops_unix.py mixed)
+up_ops_test(ops_unix_umask ops_unix_umask.py)
 up_ops_test(ops_allow ops_allow.py)
 
 # Logs an operator can run (issue 10 section 2): system error texts, log

@@ -4,8 +4,11 @@ file (and its targets replace the file's)."""
 import os
 import shutil
 import socket
+import sys
 
-from ops_util import Proxy, Sink, check, free_port, run, tempdir, write
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import updtest as up  # noqa: E402
+from updtest import check, free_port, run, tempdir, write  # noqa: E402
 
 d = tempdir()
 conf = os.path.join(d, "up.conf")
@@ -32,48 +35,49 @@ try:
         write(conf, text)
         for extra in ([], ["--check-config"]):
             rc, out = run(["--config", conf] + extra)
-            check(rc == 2, "exit %d for %r: %s" % (rc, text[:40], out))
-            check("%s:%d:" % (conf, line) in out, "no %s:%d in %r" % (conf, line, out))
-            check(why in out, "no %r in %r" % (why, out))
+            up.require(rc == 2 and "%s:%d:" % (conf, line) in out and why in out,
+                       "%r %s: exit %d (want 2), output %r (want %s:%d: and %r)"
+                       % (text[:40], " ".join(extra), rc, out, conf, line, why))
     # A missing file.
     rc, out = run(["--config", os.path.join(d, "nope.conf")])
-    check(rc == 2 and "cannot read config file" in out, "missing file: %d %s" % (rc, out))
+    check(rc == 2 and "cannot read config file" in out, "missing file: exit %d, %r" % (rc, out.strip()))
     # No target anywhere.
     write(conf, "source = 127.0.0.1:%d\n" % port)
     rc, out = run(["--config", conf])
-    check(rc == 2 and "no --target" in out, "no target: %d %s" % (rc, out))
+    check(rc == 2 and "no --target" in out, "no target: exit %d, %r" % (rc, out.strip()))
     # A name that does not resolve: exit 2, unless --allow-unresolved.
     write(conf, "target = does-not-exist.invalid:8125\n")
     rc, out = run(["--config", conf, "--check-config"])
-    check(rc == 2 and "cannot resolve" in out, "unresolvable: %d %s" % (rc, out))
+    check(rc == 2 and "cannot resolve" in out, "unresolvable name: exit %d, %r" % (rc, out.strip()))
     rc, out = run(["--config", conf, "--check-config", "--allow-unresolved"])
-    check(rc == 0, "unresolvable with --allow-unresolved: %d %s" % (rc, out))
+    check(rc == 0, "unresolvable name with --allow-unresolved: exit %d, %r" % (rc, out.strip()))
 
-    # --check-config on a good file: exit 0 and nothing bound (the port stays free).
+    # --check-config on a good file: exit 0 and nothing bound. The port is held here during the run: a bind
+    # attempt would fail with "address already in use" (exit 1).
     write(conf, "# good\n  source = 127.0.0.1:%d  \ntarget = 127.0.0.1:9 # agent\ntarget = \"127.0.0.1:10\"\n"
           "quiet\nallow = 127.0.0.0/8\nallow = ::1\nresolve-interval = 5\nsource-mode = 0600\n" % port)
+    held = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    held.bind(("127.0.0.1", port))
     rc, out = run(["--config", conf, "--check-config"])
-    check(rc == 0 and "configuration ok" in out, "check-config good: %d %s" % (rc, out))
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", port))  # would fail had the proxy bound it and not let go
-    s.close()
+    held.close()
+    up.check(rc == 0 and "configuration ok" in out, "--check-config binds nothing: exit %d with the port held, %r"
+             % (rc, out))
 
     # Command line over the file: --source and --target replace the file's.
     src, pf, pc = free_port(), free_port(), free_port()
-    file_sink, cli_sink = Sink(("127.0.0.1", pf)), Sink(("127.0.0.1", pc))
+    file_sink, cli_sink = up.Sink(("127.0.0.1", pf)), up.Sink(("127.0.0.1", pc))
     write(conf, "source = 127.0.0.1:1\ntarget = 127.0.0.1:%d\nstats-interval = 0\n" % pf)
-    px = Proxy(["--config", conf, "--source", "127.0.0.1:%d" % src, "--target", "127.0.0.1:%d" % pc])
-    try:
-        snd = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        for i in range(50):
-            snd.sendto(b"x:%d|c" % i, ("127.0.0.1", src))
-        check(cli_sink.wait_count(50) == 50, "command-line target got %d" % cli_sink.count())
-        check(file_sink.settle(0.3) == 0, "the file's target still got datagrams")
-        check(px.stop() == 0, "exit status")
-    finally:
-        px.stop()
-        file_sink.close()
-        cli_sink.close()
+    px = up.Proxy(["--config", conf, "--source", "127.0.0.1:%d" % src, "--target", "127.0.0.1:%d" % pc])
+    snd = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for i in range(50):
+        snd.sendto(b"x:%d|c" % i, ("127.0.0.1", src))
+    check(cli_sink.wait_count(50) == 50, "the command-line target got %d of 50" % cli_sink.count())
+    rc, g, t = px.stop()
+    check(rc == 0, "exit status %d" % rc)
+    up.check_totals(g, t, 50, ["127.0.0.1:%d" % pc], healthy=["127.0.0.1:%d" % pc])
+    check(file_sink.settle(0.3) == 0, "the file's target got %d (replaced by --target)" % file_sink.count())
+    file_sink.close()
+    cli_sink.close()
     print("ok: %d broken files rejected with file:line" % len(bad))
 finally:
     shutil.rmtree(d, ignore_errors=True)

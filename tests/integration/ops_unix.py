@@ -17,7 +17,7 @@ import stat
 import sys
 import time
 
-from ops_util import Proxy, Sender, Sink, check, free_port, payloads, run, tempdir
+from ops_util import Proxy, Sender, Sink, check, free_port, payloads, run, tempdir, up
 
 mode = sys.argv[2]
 d = tempdir()
@@ -49,6 +49,9 @@ def test_source():
         rc, out = run(["--source", "unix:" + path, "--target", "127.0.0.1:%d" % pt])
         check(rc == 1 and "another process receives" in out, "live socket: %d %s" % (rc, out))
         check(px.stop() == 0, "exit status")
+        g, t = px.final_totals()
+        target = "127.0.0.1:%d" % pt
+        up.check_totals(g, t, len(data), [target], healthy=[target])
         check(not os.path.exists(path), "socket file left behind on exit")
     finally:
         px.stop()
@@ -64,6 +67,9 @@ def test_source():
     px = Proxy(["--source", "unix:" + path, "--source-mode", "0600", "--target", "127.0.0.1:%d" % pt])
     try:
         check(stat.S_IMODE(os.stat(path).st_mode) == 0o600, "--source-mode 0600 gave %o" % os.stat(path).st_mode)
+        check(px.stop() == 0, "exit status")
+        g, t = px.final_totals()
+        up.check_totals(g, t, 0, ["127.0.0.1:%d" % pt], healthy=["127.0.0.1:%d" % pt])
     finally:
         px.stop()
     rc, out = run(["--source", "unix:" + path, "--readers", "2", "--target", "127.0.0.1:%d" % pt])
@@ -76,13 +82,19 @@ def test_source():
 def test_target():
     path = os.path.join(d, "out.sock")
     src = free_port()
-    px = Proxy(["--source", "127.0.0.1:%d" % src, "--target", "unix:" + path, "--stats-interval", "0"])
+    px = Proxy(["--source", "127.0.0.1:%d" % src, "--target", "unix:" + path, "--stats-interval", "1"])
     sink = None
     try:
         check(px.wait_log(r"cannot connect"), "missing target not reported:\n" + px.log())
         first = payloads(100, b"early")
         Sender(("127.0.0.1", src), first, rate=1000).join()
-        time.sleep(0.3)
+
+        def early_done():  # the writer has dealt with every early datagram (stats line deltas)
+            return sum(up.accounted(t.get("unix:" + path, {"sent": 0, "dropped_send_error": 0,
+                                                           "dropped_queue_full": 0, "dropped_shutdown": 0}))
+                       for _, t in px.stats_lines()) >= len(first)
+
+        up.wait_until(early_done, 10, 0.1, "the %d early datagrams accounted in the stats lines" % len(first))
         sink = Sink(path, family=U)
         check(px.wait_log(r"unix:%s: connected" % path, 5), "not connected after the socket appeared:\n" + px.log())
         data = payloads(2000)
@@ -100,7 +112,8 @@ def test_target():
         check(sink.wait_count(500) >= 500, "after restart got %d" % sink.count())
         check(sink.data()[-500:] == more, "after restart: datagrams differ")
         check(px.stop() == 0, "exit status")
-        _, targets = px.final_totals()
+        g, targets = px.final_totals()
+        up.check_totals(g, targets, len(first) + len(data) + 20 + 500, ["unix:" + path])
         t = targets["unix:" + path]
         check(t["dropped_send_error"] >= len(first), "send errors %d" % t["dropped_send_error"])
         check(t["sent"] + t["dropped_send_error"] + t["dropped_queue_full"] == len(first) + len(data) + 20 + 500,

@@ -1,37 +1,36 @@
-"""Two targets each receive all of 100,000 datagrams, byte for byte (some of 0, 1 and 65,507 bytes)."""
-from harness import *
+"""Two targets each receive all of 100,000 datagrams, byte for byte (some of 0, 1 and 65,507 bytes); the
+periodic stats deltas add up to the final totals."""
+import os
+import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import updtest as up  # noqa: E402
+
+up.require_big_buffers()  # 25,000/s into Python sink threads: needs the big (forced) buffers
 N = 100000
-a, b = Sink(), Sink()
-src = free_port()
-p = Proxy(["--source", "127.0.0.1:%d" % src, "--target", a.addr, "--target", b.addr, "--stats-interval", "1"])
-try:
-    payloads = dogstatsd_payloads(N)
-    secs = send_paced(payloads, ("127.0.0.1", src), 25000)
-    print("sent %d datagrams in %.1fs" % (N, secs))
-    got_a, got_b = a.wait_for(N), b.wait_for(N)
-    if got_a != N or got_b != N:
-        print("sink kernel drops: %d %d" % (a.kernel_drops(), b.kernel_drops()))
-        p.stop()
-        print("proxy log on failure:\n" + p.text())
-    check(got_a == N, "target 1 received %d of %d" % (got_a, N))
-    check(got_b == N, "target 2 received %d of %d" % (got_b, N))
-    check(same_multiset(a.got, payloads), "target 1 got exactly the datagrams sent, byte for byte")
-    check(same_multiset(b.got, payloads), "target 2 got exactly the datagrams sent, byte for byte")
-    time.sleep(1.2)
-    check("info  stats received=" in p.text(), "periodic stats line logged")
-    check(p.stop() == 0, "exit status 0 after SIGTERM")
-    g, t = p.final_totals()
-    check(g["received"] == N, "received counter = %d" % g["received"])
-    check(g["received_bytes"] == sum(len(x) for x in payloads), "received_bytes counter exact")
-    for name, c in t.items():
-        check(c["sent"] == N and c["dropped_queue_full"] == 0 and c["dropped_send_error"] == 0,
-              "target %s: sent=%d, no drops" % (name, c["sent"]))
-    # The periodic deltas add up to the totals.
-    deltas = [parse_stats(m)[0]["received"] for m in re.findall(r"info  stats (.*)", p.text())]
-    check(sum(deltas) <= N, "stats deltas (%d) never exceed the total" % sum(deltas))
-finally:
-    p.kill()
-    a.close()
-    b.close()
+a, b = up.Sink(rcvbuf=256 << 20), up.Sink(rcvbuf=256 << 20)
+targets = [a.target, b.target]
+src = up.free_port()
+p = up.Proxy(["--source", "127.0.0.1:%d" % src, "--target", a.target, "--target", b.target, "--stats-interval", "1"])
+payloads = up.dogstatsd_payloads(N)
+s = up.Sender(("127.0.0.1", src), payloads, 25000)
+s.join()
+print("sent %d datagrams in %.1fs" % (s.sent, s.elapsed))
+for name, sink in (("target 1", a), ("target 2", b)):
+    got = sink.wait_for(N)
+    up.check(got == N, "%s received %d of %d (sink kernel drops %d)" % (name, got, N, sink.kernel_drops()))
+    up.check_received(sink, payloads, name)
+# Two more stats lines once the sinks have everything: the deltas then cover every datagram.
+seen = p.count_log(r"\sstats\s+received=")
+p.expect_log(r"\sstats\s+received=", 10, after=seen + 1, what="two more stats lines")
+rc, g, t = p.stop()
+up.check_eq(rc, 0, "exit status after SIGTERM")
+up.check_totals(g, t, N, targets, healthy=targets)
+up.check_eq(g["received_bytes"], sum(len(x) for x in payloads), "received_bytes")
+deltas = p.stats_lines()
+up.check_eq(sum(d[0]["received"] for d in deltas), N, "sum of the received deltas over %d stats lines" % len(deltas))
+for name in targets:
+    up.check_eq(sum(d[1][name]["sent"] for d in deltas), N, "sum of the sent deltas of %s" % name)
+a.close()
+b.close()
 print("PASS")

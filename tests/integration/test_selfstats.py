@@ -10,10 +10,9 @@ import os
 import re
 import socket
 import sys
-import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import metricslib as ml  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import updtest as up  # noqa: E402
 
 N = 3000
 PREFIX = "selftest.udp_proxy."
@@ -26,70 +25,84 @@ GAUGES = {"source_bound", "queue_depth", "queue_capacity", "writer_up"}
 
 def main():
     binary = sys.argv[1]
-    sinks = [ml.Sink(), ml.Sink()]
-    statsd = ml.Sink(keep_raw=True)
+    up.require_big_buffers()  # exact counts at 10,000/s need the big (forced) sink buffers
+    sinks = [up.Sink(), up.Sink()]
+    statsd = up.Sink()
     targets = [s.addr for s in sinks]
-    src = ml.free_port(socket.SOCK_DGRAM)
-    proxy = ml.Proxy(binary, ["--source", "%s:%d" % (ml.LOOPBACK, src), "--target", targets[0], "--target",
-                              targets[1], "--statsd-self", statsd.addr, "--statsd-self-interval", "200ms",
-                              "--statsd-self-prefix", PREFIX, "--buffer", "1000"])
+    src = up.free_port()
+    args = ["--source", "%s:%d" % (up.LOOPBACK, src), "--target", targets[0], "--target", targets[1],
+            "--statsd-self", statsd.addr, "--statsd-self-interval", "200ms", "--statsd-self-prefix", PREFIX,
+            "--buffer", "1000"]
+    proxy = up.Proxy(args, binary_path=binary)
     try:
-        ml.start_sender(src, N, rate=10000).join(60)
+        up.Sender((up.LOOPBACK, src), up.seq_payloads(N), 10000, burst=50, process=True).join(60)
         # One oversize datagram: counted, not forwarded.
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.sendto(b"x" * 1500, (ml.LOOPBACK, src))
-        time.sleep(1.0)  # several reports while running
-        rc = proxy.stop()
-        assert rc == 0, "exit status %d:\n%s" % (rc, proxy.log())
-        got = statsd.result()
-        fwd = [s.result() for s in sinks]
+            s.sendto(b"x" * 1500, (up.LOOPBACK, src))
+        up.check(statsd.wait_count(3, 10) >= 3, "several self-metrics reports while running (%d)" % statsd.count())
+        rc = proxy.stop().rc
+        up.require(rc == 0, "exit status %d:\n%s" % (rc, proxy.log()))
+        got = statsd.summary()
+        fwd = [s.summary() for s in sinks]
         glob, per = proxy.final_totals()
+        up.check_totals(glob, per, N + 1, targets, healthy=targets)
 
         sums, gauges, lines = {}, {}, 0
-        for dgram in got["raw"]:
-            assert len(dgram) <= 1432, "datagram of %d bytes" % len(dgram)
+        for dgram in got["data"]:
+            up.require(len(dgram) <= 1432, "datagram of %d bytes" % len(dgram))
             for line in dgram.decode().split("\n"):
                 lines += 1
                 m = LINE.match(line)
-                assert m, "malformed DogStatsD line %r" % line
+                up.require(m, "malformed DogStatsD line %r" % line)
                 name, val, kind, tags = m.group(1), int(m.group(2)), m.group(3), m.group(4) or ""
-                assert name.startswith(PREFIX), line
+                up.require(name.startswith(PREFIX), line)
                 base = name[len(PREFIX):]
-                assert base in (COUNTERS if kind == "c" else GAUGES), "unknown or mistyped metric %r" % line
+                up.require(base in (COUNTERS if kind == "c" else GAUGES), "unknown or mistyped metric %r" % line)
                 if base in ("sent_datagrams", "sent_bytes", "dropped_datagrams", "queue_depth",
                             "queue_capacity", "writer_up"):
-                    assert tags.startswith("target:"), "no target tag: %r" % line
+                    up.require(tags.startswith("target:"), "no target tag: %r" % line)
                 for t in tags.split(",") if tags else []:
-                    assert re.match(r"^[a-z_]+:[^,]+$", t), "bad tag %r in %r" % (t, line)
+                    up.require(re.match(r"^[a-z_]+:[^,]+$", t), "bad tag %r in %r" % (t, line))
                 key = (base, tags)
                 if kind == "c":
                     sums[key] = sums.get(key, 0) + val
                 else:
                     gauges[key] = val
-        print("selfstats: %d datagrams, %d lines" % (len(got["raw"]), lines))
-        assert len(got["raw"]) >= 3, "expected several reports"
+        print("selfstats: %d datagrams, %d lines" % (len(got["data"]), lines))
+        up.check(len(got["data"]) >= 3, "several reports: %d" % len(got["data"]))
 
-        assert sums[("received_datagrams", "")] == N == glob["received"]
-        assert sums[("received_bytes", "")] == glob["received_bytes"] == fwd[0]["bytes"]
-        assert sums[("oversize_datagrams", "")] == 1 == glob["oversize"]
-        assert sums[("kernel_receive_drops", "reader:0")] == glob["kernel_drops"]
+        def same(what, *vals):
+            up.check(len(set(vals)) == 1, "%s: %s all equal" % (what, " == ".join(repr(v) for v in vals)))
+
+        same("received_datagrams: sum of deltas, sent, final", sums.get(("received_datagrams", "")), N,
+             glob["received"])
+        same("received_bytes: sum of deltas, final, sink 1", sums.get(("received_bytes", "")), glob["received_bytes"],
+             fwd[0]["bytes"])
+        same("oversize_datagrams: sum of deltas, sent, final", sums.get(("oversize_datagrams", "")), 1,
+             glob["oversize"])
+        same("kernel_receive_drops: sum of deltas, final", sums.get(("kernel_receive_drops", "reader:0")),
+             glob["kernel_drops"])
         for t, f in zip(targets, fwd):
             tag = "target:" + t
-            assert sums[("sent_datagrams", tag)] == N == f["count"] == int(per[t]["sent"]), t
-            assert sums[("sent_bytes", tag)] == f["bytes"] == int(per[t]["sent_bytes"]), t
+            same("%s sent_datagrams: sum of deltas, sent, sink, final" % t, sums.get(("sent_datagrams", tag)), N,
+                 f["count"], per[t]["sent"])
+            same("%s sent_bytes: sum of deltas, sink, final" % t, sums.get(("sent_bytes", tag)), f["bytes"],
+                 per[t]["sent_bytes"])
             for r in ("queue_full", "send_error", "shutdown"):
-                assert sums[("dropped_datagrams", tag + ",reason:" + r)] == int(per[t]["dropped_" + r]) == 0
-            assert gauges[("queue_capacity", tag)] == 8192
-            assert gauges[("queue_depth", tag)] == 0
-            assert gauges[("writer_up", tag)] == 0  # the last report comes after the writers stopped
-        assert gauges[("source_bound", "")] == 0
+                same("%s dropped %s: sum of deltas, final, 0" % (t, r),
+                     sums.get(("dropped_datagrams", tag + ",reason:" + r)), per[t]["dropped_" + r], 0)
+            up.require_cmp(gauges[("queue_capacity", tag)], '==', 8192, 'gauges[("queue_capacity", tag)] == 8192')
+            up.require_cmp(gauges[("queue_depth", tag)], '==', 0, 'gauges[("queue_depth", tag)] == 0')
+            # The last report comes after the writers stopped.
+            up.require_cmp(gauges[("writer_up", tag)], '==', 0, 'gauges[("writer_up", tag)] == 0')
+        up.require_cmp(gauges[("source_bound", "")], '==', 0, 'gauges[("source_bound", "")] == 0')
         print("selfstats test: counter sums match the final totals (%d received, %d per target): ok" % (N, N))
         return 0
     finally:
         if proxy.proc.poll() is None:
             proxy.proc.kill()
         for s in sinks + [statsd]:
-            s.kill()
+            s.close()
 
 
 if __name__ == "__main__":

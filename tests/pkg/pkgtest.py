@@ -3,17 +3,11 @@ import os
 import socket
 import sys
 
-# fail() and free_port() come from the integration tests' harness.
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from harness import fail, free_port  # noqa: E402,F401
+# fail(), skip(), free_port() and the loopback HTTP come from the test library.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from updtest import SKIP, fail, free_port, skip, urlopen  # noqa: E402,F401
 
 TIMEOUT = 10.0  # seconds for any one expected event
-SKIP = 77  # CTest SKIP_RETURN_CODE of these tests
-
-
-def skip(msg):
-    print("SKIP: " + msg)
-    sys.exit(SKIP)
 
 
 def sink():

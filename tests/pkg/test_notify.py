@@ -139,7 +139,14 @@ def run_nobody_listens(proxy, d):
     try:
         send_until_received(port, a, b"probe", "with an unreachable NOTIFY_SOCKET, the target")
         proc.send_signal(signal.SIGHUP)
-        time.sleep(0.2)
+        # Reload unaffected: the proxy says it ignores SIGHUP (no --config) and keeps running.
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline and not (os.path.exists(log) and "SIGHUP ignored" in open(log).read()):
+            time.sleep(0.05)
+        if not (os.path.exists(log) and "SIGHUP ignored" in open(log).read()):
+            fail("no 'SIGHUP ignored' in the log within %.0f s of SIGHUP" % TIMEOUT)
+        if proc.poll() is not None:
+            fail("exited (%d) on SIGHUP with an unreachable NOTIFY_SOCKET" % proc.returncode)
         proc.send_signal(signal.SIGTERM)
         rc = proc.wait(TIMEOUT)
     finally:

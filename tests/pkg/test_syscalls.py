@@ -23,9 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-from pkgtest import TIMEOUT, fail, forward_one, free_port, send_until_received, sink, skip
+from pkgtest import TIMEOUT, fail, forward_one, free_port, send_until_received, sink, skip, urlopen
 
 
 def syscall_groups():
@@ -83,7 +82,7 @@ def allowed_syscalls(unit):
 def scrape(port):
     """GET /metrics once; fail unless it answers 200 with our counters."""
     try:
-        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=TIMEOUT) as r:
+        with urlopen("http://127.0.0.1:%d/metrics" % port, timeout=TIMEOUT) as r:
             body = r.read().decode()
     except OSError as e:
         fail("GET /metrics under strace: %s" % e)
@@ -99,18 +98,17 @@ def notify_pid(ns):
     fail("notification without credentials")
 
 
-def has_flag(proxy, flag):
-    """Whether this udp-proxy takes flag (features other work adds)."""
-    h = subprocess.run([proxy, "--help"], capture_output=True, text=True, timeout=TIMEOUT).stdout
-    return flag in h
+def hosts_opens(trace_file):
+    """How many opens of /etc/hosts the strace output shows so far."""
+    try:
+        with open(trace_file) as f:
+            return len(re.findall(r"open(?:at)?\(.*\"/etc/hosts\"", f.read()))
+    except OSError:
+        return 0
 
 
 def free_tcp_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    return free_port(socket.SOCK_STREAM)
 
 
 def write_conf(path, port, targets):
@@ -131,8 +129,9 @@ def trace(proxy, d):
     out = os.path.join(d, "trace")
     targets = ["127.0.0.1:%d" % a.getsockname()[1], "localhost:%d" % b.getsockname()[1]]
     args = ["--log-file", os.path.join(d, "log"), "--stats-interval", "0", "--log-level", "warn"]
-    conf = os.path.join(d, "udp-proxy.conf") if has_flag(proxy, "--config") else None
-    metrics = free_tcp_port() if has_flag(proxy, "--metrics-listen") else None
+    # Both paths are always traced (no feature detection that could quietly narrow the trace).
+    conf = os.path.join(d, "udp-proxy.conf")
+    metrics = free_tcp_port()
     if metrics:
         args += ["--metrics-listen", "127.0.0.1:%d" % metrics]
     if conf:
@@ -168,7 +167,15 @@ def trace(proxy, d):
                 fail("after SIGHUP expected %s, got %r" % (want, msg))
         if conf:
             send_until_received(port, u, b"sandbox.unix:1|c", "the unix: target added by the reload")
-            time.sleep(1.5)  # one re-resolution of "localhost" (resolve-interval = 1)
+            # Two re-resolutions of "localhost" (resolve-interval = 1) traced after READY: /etc/hosts read again.
+            n0 = hosts_opens(out)
+            deadline = time.monotonic() + 4 * TIMEOUT
+            while hosts_opens(out) < n0 + 2 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if hosts_opens(out) < n0 + 2:
+                fail("no two re-resolutions traced: /etc/hosts opened %d times after READY, want 2"
+                     % (hosts_opens(out) - n0))
+            print("ok: re-resolution traced (/etc/hosts opened %d more times)" % (hosts_opens(out) - n0))
             u.close()
         os.kill(pid, signal.SIGTERM)
         if notify_pid(ns)[0] != "STOPPING=1":

@@ -153,20 +153,50 @@ static void test_nul_and_long_lines(void **state)
 }
 
 /* The parser never reads past len: the text is not NUL-terminated and
- * ends exactly at the end of a heap block (ASan sees any overread). */
+ * ends exactly at the end of a heap block (ASan sees any overread); each
+ * text still gets its own answer (ok, or an error naming t.conf:1). */
 static void test_bounded(void **state)
 {
     (void)state;
-    static const char *const texts[] = {"target = a:1", "target", "#", "target = \"a:1", "target = a:1 #", " ", "="};
-    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-        size_t n = strlen(texts[i]);
+    static const struct {
+        const char *text;
+        const char *error; /* NULL: parses; else words of the message */
+    } cases[] = {
+        {"target = a:1", NULL},
+        {"target", "needs a value"},
+        {"#", NULL},
+        {"target = \"a:1", "closing '\"' is missing"},
+        {"target = a:1 #", NULL},
+        {" ", NULL},
+        {"=", "name is missing"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = strlen(cases[i].text);
         char *buf = malloc(n);
         assert_non_null(buf);
-        memcpy(buf, texts[i], n);
+        memcpy(buf, cases[i].text, n);
         up_options_defaults(&o);
-        (void)up_config_parse(&o, buf, n, "t.conf", err, sizeof(err));
+        err[0] = '\0';
+        int rc = up_config_parse(&o, buf, n, "t.conf", err, sizeof(err));
         free(buf);
+        if (cases[i].error == NULL) {
+            if (rc != UP_OK)
+                fail_msg("%s: rc %d, want UP_OK (%s)", cases[i].text, rc, err);
+        } else {
+            if (rc >= 0 || strstr(err, "t.conf:1:") == NULL || strstr(err, cases[i].error) == NULL)
+                fail_msg("%s: rc %d, message \"%s\", want an error with t.conf:1: and \"%s\"", cases[i].text, rc, err,
+                         cases[i].error);
+        }
     }
+    /* The text "target = a:1" set the target. */
+    up_options_defaults(&o);
+    char *buf = malloc(12);
+    assert_non_null(buf);
+    memcpy(buf, "target = a:1", 12);
+    assert_int_equal(up_config_parse(&o, buf, 12, "t.conf", err, sizeof(err)), UP_OK);
+    free(buf);
+    assert_int_equal(o.ntargets, 1);
+    assert_string_equal(o.targets[0], "a:1");
 }
 
 /* Command line over the file; targets on the command line replace the

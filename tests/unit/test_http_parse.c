@@ -214,6 +214,23 @@ static void test_guard_page(void **state)
             }
         }
     }
+    /* A valid request: every strict prefix needs more (UP_EAGAIN), the whole
+     * parses to its full length, also when it ends at the page. */
+    static const char *const valid[] = {
+        "GET /metrics HTTP/1.1\r\nHost: a\r\nX: y\r\n\r\n",
+        "GET http://x/metrics HTTP/1.1\r\nHost: x\r\n\r\n",
+        "HEAD /healthz HTTP/1.0\r\n\r\n",
+    };
+    for (size_t c = 0; c < sizeof(valid) / sizeof(valid[0]); c++) {
+        size_t n = strlen(valid[c]);
+        for (size_t len = 0; len <= n; len++) {
+            memcpy(end - len, valid[c], len);
+            int got = up_http_parse_request(end - len, len, &r);
+            int want = len < n ? UP_EAGAIN : (int)n;
+            if (got != want)
+                fail_msg("valid request %zu, first %zu of %zu bytes: got %d, want %d", c, len, n, got, want);
+        }
+    }
     /* target matching on a target that ends at the page too */
     memcpy(end - 8, "/metrics", 8);
     assert_true(up_http_target_is(end - 8, 8, "/metrics"));

@@ -559,11 +559,18 @@ static void test_parse_at_page_end(void **state)
             argv[argc] = page_edge_put(&pages[w], lines[l][w]);
             plain[argc] = (char *)lines[l][w];
         }
-        /* Same answer as from ordinary memory, and no read past any end. */
+        /* Same answer, message and options as from ordinary memory, and no read past any end. */
+        static struct up_options want_opt;
+        static char want_err[sizeof(err)];
+        up_options_defaults(&want_opt);
+        want_err[0] = '\0';
+        int want = up_options_parse(&want_opt, argc, plain, 1, want_err, sizeof(want_err));
         up_options_defaults(&opt);
-        int want = up_options_parse(&opt, argc, plain, 1, err, sizeof(err));
-        up_options_defaults(&opt);
+        err[0] = '\0';
         assert_int_equal(up_options_parse(&opt, argc, argv, 1, err, sizeof(err)), want);
+        assert_string_equal(err, want_err);
+        want_opt.argv = opt.argv = NULL; /* the only field that points into argv */
+        assert_memory_equal(&opt, &want_opt, sizeof(opt));
     }
     for (size_t i = 0; i < 8; i++)
         page_edge_close(&pages[i]);
