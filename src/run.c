@@ -170,7 +170,9 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
         char t[80] = "not resolved yet";
         if (o->target_addrs[i].len)
             up_addr_format((struct sockaddr *)&o->target_addrs[i].ss, t, sizeof(t));
-        up_log(UP_LOG_INFO, "target %s (%s)", o->targets[i], t);
+        char opts[UP_ADDR_TEXT_MAX];
+        up_target_opts_format(&o->target_opts[i], opts, sizeof(opts));
+        up_log(UP_LOG_INFO, "target %s (%s)%s", o->targets[i], t, opts);
     }
     if (ready)
         ready(ctx);
