@@ -37,7 +37,8 @@ static const struct up_stats_target *match(const struct up_stats *prev, const ch
 }
 
 #define D(field) ((unsigned long long)(cur->field - (prev ? prev->field : 0)))
-#define DT(field) ((unsigned long long)(t->field - (p ? p->field : 0)))
+/* A target replaced on reload (its options changed) starts from zero. */
+#define DT(field) ((unsigned long long)(p && t->field >= p->field ? t->field - p->field : t->field))
 
 size_t up_stats_format_delta(const struct up_stats *cur, const struct up_stats *prev, char *buf, size_t size)
 {
@@ -61,6 +62,21 @@ size_t up_stats_format_delta(const struct up_stats *cur, const struct up_stats *
                   DT(dropped_shutdown), (unsigned long long)t->queue_depth, (unsigned long long)t->queue_capacity);
         if (t->resolve_failures)
             off = put(buf, size, off, " resolve_failures=%llu", DT(resolve_failures));
+        if (t->shaped)
+            off = put(buf, size, off, " sent_packets=%llu", DT(sent_packets));
+        if (t->shaped == 2) {
+            /* otel: lines in and out, and each reason or rule seen so far. */
+            off = put(buf, size, off, " lines_in=%llu lines_out=%llu", DT(lines_in), DT(lines_out));
+            for (int k = 0; k < UP_DROP_COUNT; k++)
+                if (t->lines_dropped[k])
+                    off = put(buf, size, off, " lines_dropped_%s=%llu", up_shape_drop_names[k], DT(lines_dropped[k]));
+            for (int k = 0; k < UP_RULE_COUNT; k++)
+                if (t->lines_rewritten[k])
+                    off =
+                        put(buf, size, off, " lines_rewritten_%s=%llu", up_shape_rule_names[k], DT(lines_rewritten[k]));
+        } else if (t->shaped && t->lines_dropped[UP_DROP_OVERSIZE]) {
+            off = put(buf, size, off, " lines_dropped_oversize=%llu", DT(lines_dropped[UP_DROP_OVERSIZE]));
+        }
     }
     return off;
 }

@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shape.h"
+
 typedef atomic_uint_fast64_t up_counter;
 
 /* Single-writer increment (see above). */
@@ -67,6 +69,12 @@ struct up_stats_target {
     uint64_t queue_capacity;   /* datagrams the queues hold, all readers */
     uint64_t resolve_failures; /* lookups of the target's name that failed (last address kept) */
     int writer_alive;          /* 1 while the writer thread runs */
+    /* Shaped or packed targets (issue 11; zero for a plain raw target). */
+    int shaped;                              /* 0 plain, 1 packed raw, 2 otel (the line counters apply) */
+    uint64_t sent_packets;                   /* datagrams on the wire (sent counts the originals) */
+    uint64_t lines_in, lines_out;            /* lines looked at, lines written (otel) */
+    uint64_t lines_dropped[UP_DROP_COUNT];   /* input lines not sent, by reason */
+    uint64_t lines_rewritten[UP_RULE_COUNT]; /* input lines repaired, by rule */
 };
 
 struct up_stats {
