@@ -25,6 +25,10 @@ static void log_stats(const char *what, const struct up_stats *cur, const struct
     char line[4096];
     up_stats_format_delta(cur, prev, line, sizeof(line));
     up_log(UP_LOG_INFO, "%s %s", what, line);
+    /* Shaped targets: their line counters on a line of their own each. */
+    for (size_t i = 0; i < cur->ntargets; i++)
+        if (up_stats_format_lines(cur, prev, i, line, sizeof(line)))
+            up_log(UP_LOG_INFO, "%s %s", what[0] == 'f' ? "final lines:" : "stats lines:", line);
 }
 
 /* The exporters (--metrics-listen, --statsd-self): each NULL when off. */

@@ -99,4 +99,10 @@ size_t up_stats_target_index(const struct up_stats *s, const char *name, size_t 
  * totals). Returns the length written (truncated at size). */
 size_t up_stats_format_delta(const struct up_stats *cur, const struct up_stats *prev, char *buf, size_t size);
 
+/* For a shaped or packed target i of cur: "target=NAME lines_in=..
+ * lines_out=.. lines_dropped_REASON=.. lines_rewritten_RULE=.." (deltas as
+ * above; reasons and rules only once seen). Kept off the main line, which
+ * has a bounded length. Returns the length written, 0 for a plain target. */
+size_t up_stats_format_lines(const struct up_stats *cur, const struct up_stats *prev, size_t i, char *buf, size_t size);
+
 #endif
