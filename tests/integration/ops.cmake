@@ -26,3 +26,4 @@ up_ops_test(ops_unix_source ops_unix.py source)
 up_ops_test(ops_unix_target ops_unix.py target)
 up_ops_test(ops_unix_mixed ops_unix.py mixed)
 up_ops_test(ops_allow ops_allow.py)
+up_ops_test(ops_shape_reload ops_shape_reload.py)  # issue 11: a change of target options
