@@ -7,7 +7,7 @@ target, an otel target (max-datagram=8192) and a packed raw target
   expected ones, and every input line is accounted: its samples arrive or a
   reason counter holds it (final totals and /metrics);
 - the packed target gets every input line, in datagrams of at most 1,432
-  bytes, fewer datagrams than it was sent;
+  bytes; a datagram that fits is never split, a larger one only at lines;
 - sent + drops == received for every target (sent counts original datagrams).
 """
 import re
@@ -37,6 +37,9 @@ CASES = [
     (b"w:1|c||#,canary,:v,env:dev|\r\nv:2|c  ", [b"w:1|c|#canary:true,env:dev", b"v:2|c"], {},
      ["empty_field", "empty_tag", "bare_tag", "empty_tag_key", "trailing_space", "trailing_space"]),  # 2 lines
     (b"m:1|c|#a:b|@0.1|#c:d", [b"m:1|c|@0.1|#c:d"], {}, ["multiple_tags"]),
+    # larger than the packed target's 1,432 bytes: split there at line boundaries only
+    (b"\n".join(b"big.%d:%d|c|#k:v" % (i, i) for i in range(150)),
+     [b"big.%d:%d|c|#k:v" % (i, i) for i in range(150)], {}, []),
     # a bad line among good ones keeps the good ones
     (b"ok:1|c\n_e{1,1}:a|b\nbad:x|c\nok2:2|g\n", [b"ok:1|c", b"ok2:2|g"], {"event": 1, "malformed": 1}, []),
 ]
@@ -85,8 +88,15 @@ try:
     got_packed = Counter(l for d in packed.got for l in d.split(b"\n") if l)
     check(got_packed == want_packed, "packed target: every input line arrives")
     check(max(len(d) for d in packed.got) <= 1432, "packed target: datagrams of at most 1,432 bytes")
-    check(len(packed.got) < len(sent), "packed target: fewer datagrams than sent (%d < %d)"
-          % (len(packed.got), len(sent)))
+    # (How many datagrams get joined depends on what is queued at the time: the unit tests and the bench
+    # cover that; here what must hold whatever the timing.)
+    def whole_in_one(d):
+        return any(d == g or g.startswith(d + b"\n") or g.endswith(b"\n" + d) or (b"\n" + d + b"\n") in g
+                   for g in packed.got)
+    check(all(whole_in_one(d) for d in set(sent) if len(d) <= 1432),
+          "packed target: a datagram that fits is never split (its lines arrive together, in order)")
+    # The 2.5 KB datagram cannot arrive whole in datagrams of at most 1,432 bytes, and every line arrived
+    # intact (the multiset above): it was split at line boundaries.
 
     body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % mport, timeout=5).read().decode()
     def metric(name, **labels):
