@@ -125,6 +125,12 @@ int up_target_opts_parse(const char *spec, char *addr, size_t addrlen, struct up
             return -1;
         }
     }
+    /* The otel choices (container-id .. d-as-h) mean nothing to a raw target. */
+    for (size_t i = 3; i < NOPTS; i++)
+        if (seen[i] && to->shape.dialect != UP_DIALECT_OTEL) {
+            snprintf(err, errlen, "--target '%s': option '%s' needs dialect=otel", addr, names[i]);
+            return -1;
+        }
     return 0;
 }
 

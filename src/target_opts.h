@@ -7,7 +7,8 @@
  * the first ',' followed by a known option name and '=' (so a path with a
  * comma keeps working). Options: name=LABEL, dialect=raw|otel,
  * max-datagram=BYTES (0, or 512..65507), container-id=strip|keep,
- * timestamp=strip|keep, bare-tags=true|drop|keep, d-as-h=false|true.
+ * timestamp=strip|keep, bare-tags=true|drop|keep, d-as-h=false|true (these
+ * four need dialect=otel).
  * Pure: no I/O, fuzzed through up_options_parse (fuzz_options).
  */
 #ifndef UP_TARGET_OPTS_H

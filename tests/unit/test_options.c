@@ -556,10 +556,12 @@ static void test_target_options(void **state)
         {"127.0.0.1:1,max-datagram=100", "max-datagram"},
         {"127.0.0.1:1,max-datagram=65508", "max-datagram"},
         {"127.0.0.1:1,max-datagram=8k", "max-datagram"},
-        {"127.0.0.1:1,container-id=maybe", "container-id"},
-        {"127.0.0.1:1,timestamp=", "timestamp"},
-        {"127.0.0.1:1,bare-tags=false", "bare-tags"},
-        {"127.0.0.1:1,d-as-h=1", "d-as-h"},
+        {"127.0.0.1:1,dialect=otel,container-id=maybe", "container-id"},
+        {"127.0.0.1:1,dialect=otel,timestamp=", "timestamp"},
+        {"127.0.0.1:1,dialect=otel,bare-tags=false", "bare-tags"},
+        {"127.0.0.1:1,dialect=otel,d-as-h=1", "d-as-h"},
+        {"127.0.0.1:1,container-id=keep", "container-id"}, /* an otel choice on a raw target */
+        {"127.0.0.1:1,dialect=raw,d-as-h=true", "d-as-h"},
         {"127.0.0.1:1,name=", "name"},
         {"127.0.0.1:1,name=a b", "name"},
         {"127.0.0.1:1,", "''"},
@@ -576,7 +578,8 @@ static void test_target_options(void **state)
     up_options_defaults(&opt);
     assert_int_equal(up_options_set(&opt, "target", "127.0.0.1:8127,dialect=otel", err, sizeof(err)), UP_OK);
     assert_int_equal(opt.target_opts[0].shape.dialect, UP_DIALECT_OTEL);
-    assert_int_equal(up_options_set(&opt, "target", "127.0.0.1:8128,bare-tags=no", err, sizeof(err)), UP_EINVAL);
+    assert_int_equal(up_options_set(&opt, "target", "127.0.0.1:8128,dialect=otel,bare-tags=no", err, sizeof(err)),
+                     UP_EINVAL);
     assert_err_names("bare-tags", NULL);
 }
 
