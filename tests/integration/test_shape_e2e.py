@@ -8,7 +8,8 @@ target, an otel target (max-datagram=8192) and a packed raw target
   reason counter holds it (final totals and /metrics);
 - the packed target gets every input line, in datagrams of at most 1,432
   bytes; a datagram that fits is never split, a larger one only at lines;
-- sent + drops == received for every target (sent counts original datagrams).
+- sent + drops == received for every target (sent counts original datagrams),
+  also for a shaped target where nothing listens (its packed datagrams fail).
 """
 import re
 import urllib.request
@@ -53,6 +54,7 @@ mport = free_port(socket.AF_INET)
 p = Proxy(["--source", "127.0.0.1:%d" % src, "--target", raw.addr + ",name=datadog",
            "--target", otel.addr + ",name=otel,dialect=otel,max-datagram=8192",
            "--target", packed.addr + ",name=packed,max-datagram=1432",
+           "--target", "127.0.0.1:%d,name=dead,dialect=otel,max-datagram=8192" % free_port(),  # nothing listens
            "--metrics-listen", "127.0.0.1:%d" % mport, "--stats-interval", "0"])
 try:
     sent = [c[0] for c in CASES] * REPEAT
@@ -124,6 +126,10 @@ try:
     for name in ("datadog", "otel", "packed"):
         check(t[name]["sent"] == len(sent) and accounted(t[name]) == g["received"],
               "target %s: sent (original datagrams) = received" % name)
+    d = t["dead"]
+    check(accounted(d) == g["received"] and d["dropped_send_error"] > 0,
+          "a shaped target where nothing listens: sent %d + send errors %d = received (per original datagram)"
+          % (d["sent"], d["dropped_send_error"]))
     m = re.search(r"final lines: (target=otel .*)", p.text())
     check(m is not None, "a 'final lines:' log line for the otel target")
     o = parse_stats(m.group(1))[1]["otel"]
