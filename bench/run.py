@@ -47,6 +47,12 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 # less. BENCH_NICE=0 turns it off.
 NICE = int(os.environ.get("BENCH_NICE", "-10"))
 PROXIES = ["udp-proxy", "naive", "batched"]
+# Packing (issue 11): udp-proxy with both targets at max-datagram=8192 against the unpacked runs above and a
+# minimal reference that packs the same way (bench/packed.c). BENCH_PACKING=0 leaves them out.
+PACKING = os.environ.get("BENCH_PACKING", "1") not in ("", "0")
+PACKED_OPTS = {"udp-proxy-packed": ",max-datagram=8192", "udp-proxy-otel": ",dialect=otel,max-datagram=8192"}
+if PACKING:
+    PROXIES += ["udp-proxy-packed", "packed"]
 # Candidate builds of udp-proxy to run side by side with the others (same flags as udp-proxy):
 # BENCH_EXTRA="name=/path/to/udp-proxy,other=/path/...". For comparing a change to the data path.
 EXTRA = dict(kv.split("=", 1) for kv in os.environ.get("BENCH_EXTRA", "").split(",") if "=" in kv)
@@ -119,11 +125,15 @@ def proc_hwm_kib(pid):
     return 0
 
 
+def ours(name):
+    return name == "udp-proxy" or name in EXTRA or name in PACKED_OPTS
+
+
 def proxy_cmd(name, src, targets):
     tg = []
     for t in targets:
-        tg += ["--target", t]
-    if name == "udp-proxy" or name in EXTRA:
+        tg += ["--target", t + PACKED_OPTS.get(name, "")]
+    if ours(name):
         return [EXTRA.get(name, os.path.join(BUILD, "udp-proxy")), "--source", src, *tg, "--rcvbuf", RCVBUF]
     return [os.path.join(BUILD, "bench", name), "--source", src, *tg, "--rcvbuf", RCVBUF]
 
@@ -131,14 +141,17 @@ def proxy_cmd(name, src, targets):
 def proxy_received(name, err):
     """Datagrams the proxy took from its socket, from its exit report, and its counters
     (udp-proxy: per target, as t1_<counter>, t2_<counter>)."""
-    ours = name == "udp-proxy" or name in EXTRA
-    lines = [ln for ln in err.splitlines() if ("final totals" in ln if ours else "received=" in ln)]
+    lines = [ln for ln in err.splitlines() if ("final totals" in ln if ours(name) else "received=" in ln)]
     if not lines:
         return None, {}
     parts = lines[-1].split(" target=")
     f = last_kv(parts[0])
     for i, part in enumerate(parts[1:], 1):
         for k, v in last_kv("target=" + part).items():
+            f["t%d_%s" % (i, k)] = v
+    # Shaped targets: "final lines: target=NAME lines_in=..." (one line each, in target order).
+    for i, ln in enumerate([ln for ln in err.splitlines() if "final lines:" in ln], 1):
+        for k, v in last_kv(ln.split("final lines: ", 1)[1]).items():
             f["t%d_%s" % (i, k)] = v
     return int(f.get("received", 0)), f
 
@@ -203,7 +216,9 @@ def run_one(name, rate, rep, scenario="matrix", ports=None):
            "loadgen_rate": float(lgk.get("rate", 0)), "proxy_received": received,
            "proxy_kernel_drops": pstats.get("kernel_drops", ""), "backlog_drops": softnet_drops() - backlog0,
            "cpu_s": round(cpu1 - cpu0, 3),
-           "vmhwm_kib": hwm, "proxy_exit": proxy.returncode}
+           "vmhwm_kib": hwm, "proxy_exit": proxy.returncode,
+           "sent_packets": sum(int(pstats.get("t%d_sent_packets" % i, 0)) for i in (1, 2)),
+           "lines_in": sum(int(pstats.get("t%d_lines_in" % i, 0)) for i in (1, 2))}
     row["cpu_s_per_M"] = round((cpu1 - cpu0) / received * 1e6, 3) if received else ""
     row["ctxsw_per_1k"] = round((ctx1 - ctx0) / received * 1e3, 1) if received else ""
     for i in (1, 2):
@@ -279,7 +294,7 @@ def rate_label(rate, achieved=None):
 
 def main():
     global LOADGEN_MAX
-    for b in ("udp-proxy", "udp-loadgen", "udp-sink", "bench/naive", "bench/batched"):
+    for b in ("udp-proxy", "udp-loadgen", "udp-sink", "bench/naive", "bench/batched", "bench/packed"):
         if not os.access(os.path.join(BUILD, b), os.X_OK):
             sys.exit("bench: %s/%s is missing: run `make` first" % (BUILD, b))
     os.makedirs(OUT, exist_ok=True)
@@ -332,9 +347,20 @@ def main():
     fault_rate = hl["udp-proxy"] if isinstance(hl["udp-proxy"], int) else 10000
     fault_rate = max(10000, min(fault_rate, 80000))
     print("bench: fault scenarios at %d datagrams/s" % fault_rate, flush=True)
+    # The shaping cost of an otel target: both targets dialect=otel,max-datagram=8192 against the same
+    # packing without shaping, at the highest rate udp-proxy-packed kept lossless (or 100k/s). The sinks
+    # cannot check shaped lines (delivery is not measured here); CPU is reported per million input lines.
+    otel_rate = 100000
+    if PACKING:
+        for rep in range(REPS):
+            row = run_one("udp-proxy-otel", otel_rate, rep, "otel_cost")
+            rows.append(row)
+            print("  rep %d udp-proxy-otel %dk  cpu %.2f s/M datagrams  lines_in %d" % (
+                rep, otel_rate // 1000, row["cpu_s_per_M"] or 0, row["lines_in"]), flush=True)
+
     for rep in range(0 if MATRIX_ONLY else REPS):
         for scenario in ("dead_target", "stopped_target"):
-            for name in PROXIES:
+            for name in PROXIES[:3] + [n for n in EXTRA if n in PROXIES]:
                 row = run_one(name, fault_rate, rep, scenario)
                 rows.append(row)
                 print("  rep %d %-9s %-15s t1 %7.3f%%  t2 %s" % (rep, name, scenario, row["t1_pct"] or 0,
@@ -431,6 +457,8 @@ def write_report(rows, rates, hl, fault_rate, idle, lgmax, loads, elapsed):
         L.append("Note: the batched reference stayed lossless up to the load generator's maximum, so its real "
                  "limit on this machine is higher than measured here.\n")
 
+    if PACKING:
+        L += packing_report(rows, rates, otel_rate=100000)
     L.append("![delivered % against offered rate](delivered.png)\n")
     L.append("## Matrix (medians over repetitions; delivered % shows median and, in brackets, the worst run)\n")
     L.append("| offered rate | achieved | proxy | target 1 delivered % | target 2 delivered % | CPU s per million |"
@@ -475,6 +503,45 @@ def write_report(rows, rates, hl, fault_rate, idle, lgmax, loads, elapsed):
     L.append("Raw data: [raw.csv](raw.csv) (one row per run).\n")
     with open(os.path.join(OUT, "RESULTS.md"), "w") as f:
         f.write("\n".join(L))
+
+
+def packing_report(rows, rates, otel_rate):
+    """The goals of issue 11 at each rate where the runs compare."""
+    L = ["## Packing (issue 11)\n",
+         "`udp-proxy-packed`: udp-proxy with `--target ADDR,max-datagram=8192` on both targets; `packed`: "
+         "bench/packed.c, recvmmsg + the same packing + sendmmsg, packed once for both targets. Delivered and "
+         "loss count original datagrams (the sink splits packed datagrams and checks each one). Goals at 100k/s "
+         "of the mix: CPU per million received <= 0.6 x the unpacked batched reference, <= 1.25 x the packing "
+         "reference, loss 0.\n",
+         "| offered rate | udp-proxy-packed CPU s/M | / batched (goal <= 0.6) | / packed ref (goal <= 1.25) | "
+         "/ udp-proxy unpacked | datagrams out per datagram in | lossless in all runs |",
+         "|---|---:|---:|---:|---:|---:|---|"]
+    for rate in rates:
+        a = matrix(rows, "udp-proxy-packed", rate)
+        if not a:
+            continue
+        ca = med([x["cpu_s_per_M"] for x in a])
+        def ratio(name):
+            b = med([x["cpu_s_per_M"] for x in matrix(rows, name, rate)])
+            return fmt(ca / b if ca and b else None, "%.2f")
+        per = med([x["sent_packets"] / (2.0 * x["proxy_received"]) for x in a if x["proxy_received"]])
+        L.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+            rate_label(rate), fmt(ca, "%.2f"), ratio("batched"), ratio("packed"), ratio("udp-proxy"),
+            fmt(per, "%.3f"), "yes" if all(lossless(x) for x in a) else "no"))
+    o = [x for x in rows if x["scenario"] == "otel_cost"]
+    p = matrix(rows, "udp-proxy-packed", otel_rate)
+    if o and p:
+        lines = med([x["lines_in"] / 2.0 / x["proxy_received"] for x in o if x["proxy_received"]])
+        co = med([x["cpu_s_per_M"] for x in o])
+        cp = med([x["cpu_s_per_M"] for x in p])
+        cost = (co - cp) / (2 * lines) if co and cp and lines else None
+        L.append("")
+        L.append("Shaping cost of an otel target at %dk/s (both targets `dialect=otel,max-datagram=8192`, %d runs): "
+                 "%s CPU s per million datagrams against %s packed without shaping; %.2f lines per datagram; "
+                 "**%s CPU s per million lines** per otel target.\n" % (
+                     otel_rate // 1000, len(o), fmt(co, "%.2f"), fmt(cp, "%.2f"), lines or 0, fmt(cost, "%.3f")))
+    L.append("")
+    return L
 
 
 def plot(rows, rates):

@@ -37,8 +37,42 @@ TARGET(queue_depth)
 TARGET(queue_capacity)
 TARGET(writer_alive)
 TARGET(resolve_failures)
+TARGET(sent_packets)
+TARGET(lines_in)
+TARGET(lines_out)
 #undef PROC
 #undef TARGET
+
+/* Shaped targets (issue 11): one getter per reason and rule. */
+#define LINES(kind, k)                                                                                                 \
+    static uint64_t get_t_##kind##_##k(const struct up_stats *s, size_t i)                                             \
+    {                                                                                                                  \
+        return s->targets[i].kind[k];                                                                                  \
+    }
+LINES(lines_dropped, 0)
+LINES(lines_dropped, 1)
+LINES(lines_dropped, 2)
+LINES(lines_dropped, 3)
+LINES(lines_dropped, 4)
+LINES(lines_dropped, 5)
+LINES(lines_dropped, 6)
+LINES(lines_rewritten, 0)
+LINES(lines_rewritten, 1)
+LINES(lines_rewritten, 2)
+LINES(lines_rewritten, 3)
+LINES(lines_rewritten, 4)
+LINES(lines_rewritten, 5)
+LINES(lines_rewritten, 6)
+LINES(lines_rewritten, 7)
+LINES(lines_rewritten, 8)
+LINES(lines_rewritten, 9)
+LINES(lines_rewritten, 10)
+LINES(lines_rewritten, 11)
+LINES(lines_rewritten, 12)
+LINES(lines_rewritten, 13)
+LINES(lines_rewritten, 14)
+#undef LINES
+_Static_assert(UP_DROP_COUNT == 7 && UP_RULE_COUNT == 15, "one getter and one up_metrics entry per reason and rule");
 
 static uint64_t get_reader_kernel_drops(const struct up_stats *s, size_t i)
 {
@@ -50,6 +84,8 @@ static uint64_t get_reader_received(const struct up_stats *s, size_t i)
     return s->reader_received ? s->reader_received[i] : 0;
 }
 
+#define DROP_HELP "Input lines a shaped target did not send, by reason (dialect=otel, max-datagram)."
+#define RULE_HELP "Input lines a shaped target repaired, by rule (dialect=otel)."
 const struct up_metric up_metrics[] = {
     {"received_datagrams", "Datagrams received on the source and accepted for forwarding.", UP_METRIC_COUNTER,
      UP_METRIC_PROCESS, NULL, get_received},
@@ -88,6 +124,34 @@ const struct up_metric up_metrics[] = {
      get_t_writer_alive},
     {"resolve_failures", "Failed lookups of the target's host name (the last good address is kept).", UP_METRIC_COUNTER,
      UP_METRIC_TARGET, NULL, get_t_resolve_failures},
+    {"sent_packets", "Datagrams put on the wire for the target (packed: fewer than sent_datagrams).", UP_METRIC_COUNTER,
+     UP_METRIC_TARGET, NULL, get_t_sent_packets},
+    {"lines", "DogStatsD lines a dialect=otel target looked at (in) and wrote (out).", UP_METRIC_COUNTER,
+     UP_METRIC_TARGET, "in", get_t_lines_in},
+    {"lines", "DogStatsD lines a dialect=otel target looked at (in) and wrote (out).", UP_METRIC_COUNTER,
+     UP_METRIC_TARGET, "out", get_t_lines_out},
+    {"lines_dropped", DROP_HELP, UP_METRIC_COUNTER, UP_METRIC_TARGET, "event", get_t_lines_dropped_0},
+    {"lines_dropped", DROP_HELP, UP_METRIC_COUNTER, UP_METRIC_TARGET, "service_check", get_t_lines_dropped_1},
+    {"lines_dropped", DROP_HELP, UP_METRIC_COUNTER, UP_METRIC_TARGET, "set", get_t_lines_dropped_2},
+    {"lines_dropped", DROP_HELP, UP_METRIC_COUNTER, UP_METRIC_TARGET, "nan_inf", get_t_lines_dropped_3},
+    {"lines_dropped", DROP_HELP, UP_METRIC_COUNTER, UP_METRIC_TARGET, "unknown_type", get_t_lines_dropped_4},
+    {"lines_dropped", DROP_HELP, UP_METRIC_COUNTER, UP_METRIC_TARGET, "malformed", get_t_lines_dropped_5},
+    {"lines_dropped", DROP_HELP, UP_METRIC_COUNTER, UP_METRIC_TARGET, "oversize", get_t_lines_dropped_6},
+    {"lines_rewritten", RULE_HELP, UP_METRIC_COUNTER, UP_METRIC_TARGET, "packed", get_t_lines_rewritten_0},
+    {"lines_rewritten", RULE_HELP, UP_METRIC_COUNTER, UP_METRIC_TARGET, "container_id", get_t_lines_rewritten_1},
+    {"lines_rewritten", RULE_HELP, UP_METRIC_COUNTER, UP_METRIC_TARGET, "external_data", get_t_lines_rewritten_2},
+    {"lines_rewritten", RULE_HELP, UP_METRIC_COUNTER, UP_METRIC_TARGET, "cardinality", get_t_lines_rewritten_3},
+    {"lines_rewritten", RULE_HELP, UP_METRIC_COUNTER, UP_METRIC_TARGET, "timestamp", get_t_lines_rewritten_4},
+    {"lines_rewritten", RULE_HELP, UP_METRIC_COUNTER, UP_METRIC_TARGET, "unknown_field", get_t_lines_rewritten_5},
+    {"lines_rewritten", RULE_HELP, UP_METRIC_COUNTER, UP_METRIC_TARGET, "empty_field", get_t_lines_rewritten_6},
+    {"lines_rewritten", RULE_HELP, UP_METRIC_COUNTER, UP_METRIC_TARGET, "empty_tag", get_t_lines_rewritten_7},
+    {"lines_rewritten", RULE_HELP, UP_METRIC_COUNTER, UP_METRIC_TARGET, "trailing_space", get_t_lines_rewritten_8},
+    {"lines_rewritten", RULE_HELP, UP_METRIC_COUNTER, UP_METRIC_TARGET, "multiple_tags", get_t_lines_rewritten_9},
+    {"lines_rewritten", RULE_HELP, UP_METRIC_COUNTER, UP_METRIC_TARGET, "multiple_rates", get_t_lines_rewritten_10},
+    {"lines_rewritten", RULE_HELP, UP_METRIC_COUNTER, UP_METRIC_TARGET, "gauge_sign", get_t_lines_rewritten_11},
+    {"lines_rewritten", RULE_HELP, UP_METRIC_COUNTER, UP_METRIC_TARGET, "bare_tag", get_t_lines_rewritten_12},
+    {"lines_rewritten", RULE_HELP, UP_METRIC_COUNTER, UP_METRIC_TARGET, "empty_tag_key", get_t_lines_rewritten_13},
+    {"lines_rewritten", RULE_HELP, UP_METRIC_COUNTER, UP_METRIC_TARGET, "d_as_h", get_t_lines_rewritten_14},
 };
 const size_t up_metrics_count = sizeof(up_metrics) / sizeof(up_metrics[0]);
 
@@ -178,7 +242,8 @@ static void put_sample(struct out *o, const struct up_stats *s, const struct up_
         }
         if (m->reason) {
             put_str(o, sep);
-            put_str(o, "reason=\"");
+            put_str(o, up_metric_label(m));
+            put_str(o, "=\"");
             put_str(o, m->reason);
             put_str(o, "\"");
         }
@@ -198,11 +263,18 @@ static void render(struct out *o, const struct up_stats *s, const struct up_metr
         while (b < up_metrics_count && strcmp(up_metrics[b].name, up_metrics[a].name) == 0)
             b++;
         const struct up_metric *m = &up_metrics[a];
+        size_t n = m->scope == UP_METRIC_TARGET ? s->ntargets : m->scope == UP_METRIC_READER ? s->nreaders : 1;
+        size_t have = 0;
+        for (size_t i = 0; i < n; i++)
+            have += o->max || up_metric_applies(m, s, i); /* the bound: any target may be shaped */
+        if (up_metric_shaping_only(m) && !have) {
+            a = b; /* no shaped target: not exported */
+            continue;
+        }
         snprintf(full, sizeof(full), "udp_proxy_%s%s", m->name, m->type == UP_METRIC_COUNTER ? "_total" : "");
         put_header(o, full, m->help, m->type == UP_METRIC_COUNTER ? "counter" : "gauge");
-        size_t n = m->scope == UP_METRIC_TARGET ? s->ntargets : m->scope == UP_METRIC_READER ? s->nreaders : 1;
         for (size_t i = 0; i < n; i++)
-            for (size_t k = a; k < b; k++)
+            for (size_t k = a; k < b && (o->max || up_metric_applies(m, s, i)); k++)
                 put_sample(o, s, &up_metrics[k], i);
         a = b;
     }

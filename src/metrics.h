@@ -9,13 +9,16 @@
  *
  * Prometheus names: "udp_proxy_" + name, plus "_total" for counters.
  * Labels: target="<as the operator wrote it>" on per-target metrics,
- * reader="<index>" on per-source-socket metrics, reason="..." on drops.
+ * reader="<index>" on per-source-socket metrics, reason="..." on drops
+ * (rule="..." on line rewrites, direction="in|out" on lines).
  */
 #ifndef UP_METRICS_H
 #define UP_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "stats.h"
 
@@ -39,6 +42,36 @@ struct up_metric {
     /* The value for reader/target i (ignored for PROCESS) in s. */
     uint64_t (*get)(const struct up_stats *s, size_t i);
 };
+
+/* The name of the label whose value is m->reason: "rule" for the line
+ * rewrites, "direction" for the lines in and out, else "reason". */
+static inline const char *up_metric_label(const struct up_metric *m)
+{
+    if (m->name[0] == 'l' && m->name[1] == 'i') { /* lines, lines_rewritten */
+        if (m->name[5] == '\0')
+            return "direction";
+        if (m->name[6] == 'r')
+            return "rule";
+    }
+    return "reason";
+}
+
+/* Only shaped or packed targets (issue 11) have sent_packets and
+ * lines_dropped (packing counts oversize lines); only dialect=otel ones
+ * have lines and lines_rewritten. A plain target exports none of them. */
+static inline bool up_metric_shaping_only(const struct up_metric *m)
+{
+    return strncmp(m->name, "lines", 5) == 0 || strcmp(m->name, "sent_packets") == 0;
+}
+
+/* Does metric m have a value for reader/target i of s? */
+static inline bool up_metric_applies(const struct up_metric *m, const struct up_stats *s, size_t i)
+{
+    if (m->scope != UP_METRIC_TARGET || !up_metric_shaping_only(m))
+        return true;
+    bool otel_only = strcmp(m->name, "lines") == 0 || strcmp(m->name, "lines_rewritten") == 0;
+    return s->targets[i].shaped > (otel_only ? 1 : 0);
+}
 
 /* Every exported value. Entries with the same name (the dropped reasons)
  * are adjacent: together they form one metric family. */

@@ -168,6 +168,8 @@ static int apply(struct up_options *o, const struct spec *sp, const char *val, c
 {
     char *base = (char *)o + sp->offset;
     char host[UP_HOST_MAX];
+    char spec_addr[UP_ADDR_TEXT_MAX];
+    struct up_target_opts topts;
     uint16_t port;
     uint64_t v = 0;
     int r;
@@ -186,6 +188,16 @@ static int apply(struct up_options *o, const struct spec *sp, const char *val, c
         return UP_OK;
     case K_ADDR:
     case K_TARGET:
+        if (sp->kind == K_TARGET) {
+            /* ADDR[,OPTION=VALUE...]: the options apart (target_opts.c). */
+            if (o->ntargets >= UP_TARGETS_MAX) {
+                snprintf(err, errlen, "--target: '%s': at most %d targets", val, UP_TARGETS_MAX);
+                return UP_ERANGE;
+            }
+            if (up_target_opts_parse(val, spec_addr, sizeof(spec_addr), &topts, err, errlen) != 0)
+                return UP_EINVAL;
+            val = spec_addr;
+        }
         if (up_addr_is_unix(val) && (sp->kind == K_TARGET || strcmp(sp->name, "source") == 0)) {
             r = up_addr_check_unix(val);
             if (r == UP_EAFNOSUPPORT) {
@@ -216,15 +228,12 @@ static int apply(struct up_options *o, const struct spec *sp, const char *val, c
             snprintf(base, UP_ADDR_TEXT_MAX, "%s", val);
             return UP_OK;
         }
-        if (o->ntargets >= UP_TARGETS_MAX) {
-            snprintf(err, errlen, "--target: '%s': at most %d targets", val, UP_TARGETS_MAX);
-            return UP_ERANGE;
-        }
         for (size_t i = 0; i < o->ntargets; i++)
             if (strcmp(o->targets[i], val) == 0) {
                 snprintf(err, errlen, "--target: '%s' is given twice", val);
                 return UP_EDUPLICATE;
             }
+        o->target_opts[o->ntargets] = topts;
         snprintf(o->targets[o->ntargets++], UP_ADDR_TEXT_MAX, "%s", val);
         return UP_OK;
     case K_LEVEL:
@@ -342,6 +351,11 @@ int up_options_set(struct up_options *o, const char *name, const char *value, ch
     return apply(o, sp, value, err, errlen);
 }
 
+const char *up_options_target_name(const struct up_options *o, size_t i)
+{
+    return o->target_opts[i].name[0] ? o->target_opts[i].name : o->targets[i];
+}
+
 int up_options_check(const struct up_options *o, char *err, size_t errlen)
 {
     if (o->ntargets == 0) {
@@ -353,6 +367,13 @@ int up_options_check(const struct up_options *o, char *err, size_t errlen)
                  o->readers);
         return UP_EINVAL;
     }
+    for (size_t i = 0; i < o->ntargets; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(up_options_target_name(o, i), up_options_target_name(o, j)) == 0) {
+                snprintf(err, errlen, "--target: two targets are named '%s' (names label the metrics: use name=)",
+                         up_options_target_name(o, i));
+                return UP_EDUPLICATE;
+            }
     if (up_addr_is_unix(o->source) && o->readers > 1) {
         snprintf(err, errlen, "--readers %u: a unix: source is read by one reader (SO_REUSEPORT is UDP only)",
                  o->readers);
@@ -529,8 +550,19 @@ void up_options_usage(FILE *out)
             "Addresses: :PORT (source: all interfaces; target: 127.0.0.1), HOST:PORT,\n"
             "           1.2.3.4:PORT, [::1]:PORT, [::]:PORT. Host names are resolved.\n" USAGE_UNIX "\n"
             "  --source ADDR          address to receive on (default %s)\n"
-            "  --target ADDR          where to send every datagram; repeat for each target\n"
-            "                         (at least one, at most %d)\n"
+            "  --target ADDR[,OPTION=VALUE...]\n"
+            "                         where to send every datagram; repeat for each target\n"
+            "                         (at least one, at most %d). Options (see the README):\n"
+            "                           name=LABEL        its name in logs and metrics\n"
+            "                           dialect=raw|otel  otel: only lines an OpenTelemetry\n"
+            "                                             statsd receiver parses (default\n"
+            "                                             raw)\n"
+            "                           max-datagram=N    pack queued lines into datagrams\n"
+            "                                             of up to N bytes (512..65507;\n"
+            "                                             default 0: off)\n"
+            "                           otel only: container-id=strip|keep,\n"
+            "                           timestamp=strip|keep, bare-tags=true|drop|keep,\n"
+            "                           d-as-h=false|true\n"
             "  --buffer BYTES         largest datagram accepted, 1..65535 (default %u: nothing\n"
             "                         the kernel delivers is cut); larger ones are counted and\n"
             "                         dropped, never forwarded cut\n"

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "addr.h"
+#include "target_opts.h"
 
 #define UP_TARGETS_MAX 64
 #define UP_ALLOW_MAX 64
@@ -37,8 +38,9 @@
 #define UP_PREFIX_MAX 64 /* longest --statsd-self-prefix, with NUL */
 
 struct up_options {
-    char source[UP_ADDR_TEXT_MAX];                  /* --source */
-    char targets[UP_TARGETS_MAX][UP_ADDR_TEXT_MAX]; /* --target, in order */
+    char source[UP_ADDR_TEXT_MAX];                     /* --source */
+    char targets[UP_TARGETS_MAX][UP_ADDR_TEXT_MAX];    /* --target, in order: the address part */
+    struct up_target_opts target_opts[UP_TARGETS_MAX]; /* --target ADDR,OPTION=VALUE...: the options */
     size_t ntargets;
     int log_level;                      /* UP_LOG_* */
     uint32_t buffer;                    /* --buffer: largest datagram, bytes */
@@ -104,8 +106,8 @@ int up_options_parse_lax(struct up_options *o, int argc, char *const *argv, int 
  * check-config, help, version). */
 int up_options_set(struct up_options *o, const char *name, const char *value, char *err, size_t errlen);
 
-/* Checks across settings (e.g. a unix: source takes one reader), and at
- * least one target. Returns UP_OK or UP_EINVAL with a message in err. */
+/* Checks across settings (e.g. a unix: source takes one reader), at least
+ * one target, and no two targets with the same name. Returns UP_OK or UP_EINVAL with a message in err. */
 int up_options_check(const struct up_options *o, char *err, size_t errlen);
 
 /* Resolve source and targets; rejects the same target twice. With
@@ -113,6 +115,9 @@ int up_options_check(const struct up_options *o, char *err, size_t errlen);
  * (its address len is 0, a warning is logged) instead of failing.
  * Returns UP_OK or an error with a message in err. */
 int up_options_resolve(struct up_options *o, char *err, size_t errlen);
+
+/* A target's name: its name= option, else its address as written. */
+const char *up_options_target_name(const struct up_options *o, size_t i);
 
 /* The --help text. */
 void up_options_usage(FILE *out);

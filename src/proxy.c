@@ -142,12 +142,15 @@ static void target_free(struct up_target *t)
     up_free_aligned(t);
 }
 
-static int target_new(struct up_proxy *p, const struct up_addr *addr, struct up_target **out)
+static int target_new(struct up_proxy *p, const struct up_addr *addr, const struct up_target_opts *opts,
+                      struct up_target **out)
 {
     struct up_target *t = up_calloc_aligned(64, sizeof(*t));
     if (!t)
         return UP_ENOMEM;
     int r = up_target_init(t, addr, p->nreaders, p->opt.channel_size, p->opt.sndbuf);
+    if (r == UP_OK && (r = up_target_set_opts(t, opts)) != UP_OK)
+        up_target_destroy(t);
     if (r != UP_OK) {
         up_free_aligned(t);
         return r;
@@ -186,7 +189,7 @@ int up_proxy_new(const struct up_options *opt, struct up_proxy **out, char *err,
         p->readers[i].rsock = UP_SOCK_INVALID;
     }
     for (size_t i = 0; i < opt->ntargets; i++) {
-        r = target_new(p, &opt->target_addrs[i], &p->cur->targets[i]);
+        r = target_new(p, &opt->target_addrs[i], &opt->target_opts[i], &p->cur->targets[i]);
         if (r != UP_OK) {
             snprintf(err, errlen, "cannot set up target %s: %s", opt->targets[i], up_strerror(r));
             goto fail;
@@ -342,18 +345,29 @@ static void wait_readers_pass(struct up_proxy *p)
             up_sleep_ms(1);
 }
 
-static struct up_target *find_target(const struct up_route *rt, const char *name)
+/* A running target is kept when the same address (as written) comes with
+ * the same options; a change of options replaces it (the new one starts,
+ * the old one drains its queue: nothing is lost). */
+static struct up_target *find_target(const struct up_route *rt, const char *addr, const struct up_target_opts *opts)
 {
     for (size_t i = 0; i < rt->ntargets; i++)
-        if (strcmp(rt->targets[i]->name, name) == 0)
+        if (strcmp(rt->targets[i]->addr.text, addr) == 0 && up_target_opts_equal(&rt->targets[i]->opts, opts))
             return rt->targets[i];
     return NULL;
 }
 
-static bool in_options(const struct up_options *o, const char *name)
+static bool in_options(const struct up_options *o, const struct up_target *t)
 {
     for (size_t i = 0; i < o->ntargets; i++)
-        if (strcmp(o->targets[i], name) == 0)
+        if (strcmp(o->targets[i], t->addr.text) == 0 && up_target_opts_equal(&o->target_opts[i], &t->opts))
+            return true;
+    return false;
+}
+
+static bool addr_in_options(const struct up_options *o, const char *addr)
+{
+    for (size_t i = 0; i < o->ntargets; i++)
+        if (strcmp(o->targets[i], addr) == 0)
             return true;
     return false;
 }
@@ -434,12 +448,12 @@ int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err
         goto fail;
     }
     for (size_t i = 0; i < n.ntargets; i++) {
-        struct up_target *t = find_target(p->cur, n.targets[i]);
+        struct up_target *t = find_target(p->cur, n.targets[i], &n.target_opts[i]);
         if (t) {
             nkept++;
         } else {
             p->opt.sndbuf = n.sndbuf; /* new targets get the new --sndbuf */
-            r = target_new(p, &n.target_addrs[i], &t);
+            r = target_new(p, &n.target_addrs[i], &n.target_opts[i], &t);
             if (r == UP_OK && (r = up_target_start(t)) != UP_OK)
                 target_free(t);
             if (r != UP_OK) {
@@ -451,7 +465,7 @@ int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err
         nr->targets[nr->ntargets++] = t;
     }
     for (size_t i = 0; i < p->cur->ntargets; i++)
-        if (!in_options(&n, p->cur->targets[i]->name))
+        if (!in_options(&n, p->cur->targets[i]))
             removed[nremoved++] = p->cur->targets[i];
     nr->nallow = n.nallow;
     memcpy(nr->allow, n.allow, sizeof(nr->allow));
@@ -519,11 +533,18 @@ int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err
         up_target_drain(removed[i], deadline);
     for (size_t i = 0; i < nremoved; i++) {
         up_target_join(removed[i]);
-        log_final("removed (drained)", removed[i]);
+        bool replaced = addr_in_options(&n, removed[i]->addr.text);
+        log_final(replaced ? "options changed: replaced by a new one (the old one drained its queue; counters start "
+                             "again from zero)"
+                           : "removed (drained)",
+                  removed[i]);
         target_free(removed[i]);
     }
-    for (size_t i = 0; i < nadded; i++)
-        up_log(UP_LOG_INFO, "reload: target %s added", added[i]->name);
+    for (size_t i = 0; i < nadded; i++) {
+        char opts[UP_ADDR_TEXT_MAX];
+        up_target_opts_format(&added[i]->opts, opts, sizeof(opts));
+        up_log(UP_LOG_INFO, "reload: target %s added (%s%s)", added[i]->name, added[i]->addr.text, opts);
+    }
     if (!allow_equal(&n, &p->opt))
         up_log(UP_LOG_INFO, "reload: --allow now has %zu network(s)%s", n.nallow,
                n.nallow ? "" : " (every sender accepted)");

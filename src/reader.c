@@ -193,8 +193,9 @@ static void fan_out(struct up_reader *rd, const struct up_route *rt, size_t m)
         struct up_queue *q = &tg->queues[rd->index];
         size_t k = 0;
         /* Inline only when the writer has finished everything we queued
-         * before: keeps each target's order. */
-        if (m <= UP_INLINE_MAX && up_queue_drained(q))
+         * before: keeps each target's order. Never to a shaped or packed
+         * target: its writer does that work (target_shape.c). */
+        if (m <= UP_INLINE_MAX && !tg->shaper && up_queue_drained(q))
             k = up_target_send(tg, rd->io, rd->sdg, m, c, &rd->rl_send);
         for (size_t j = 0; j < k; j++)
             rd->unheld[j]++;
@@ -209,7 +210,9 @@ static void fan_out(struct up_reader *rd, const struct up_route *rt, size_t m)
              * socket will not take either is dropped. Order within this
              * target may change then: UDP never promised it. */
             size_t rest = m - k - pushed;
-            size_t sent = up_target_send(tg, rd->io, rd->sdg + k + pushed, rest, c, &rd->rl_send);
+            size_t sent = 0;
+            if (!tg->shaper) /* a shaped target's bytes come from its writer only */
+                sent = up_target_send(tg, rd->io, rd->sdg + k + pushed, rest, c, &rd->rl_send);
             for (size_t j = k + pushed; j < m; j++)
                 rd->unheld[j]++;
             if (sent < rest) {

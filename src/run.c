@@ -25,6 +25,10 @@ static void log_stats(const char *what, const struct up_stats *cur, const struct
     char line[4096];
     up_stats_format_delta(cur, prev, line, sizeof(line));
     up_log(UP_LOG_INFO, "%s %s", what, line);
+    /* Shaped targets: their line counters on a line of their own each. */
+    for (size_t i = 0; i < cur->ntargets; i++)
+        if (up_stats_format_lines(cur, prev, i, line, sizeof(line)))
+            up_log(UP_LOG_INFO, "%s %s", what[0] == 'f' ? "final lines:" : "stats lines:", line);
 }
 
 /* The exporters (--metrics-listen, --statsd-self): each NULL when off. */
@@ -204,7 +208,9 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
         char t[80] = "not resolved yet";
         if (o->target_addrs[i].len)
             up_addr_format((struct sockaddr *)&o->target_addrs[i].ss, t, sizeof(t));
-        up_log(UP_LOG_INFO, "target %s (%s)", o->targets[i], t);
+        char opts[UP_ADDR_TEXT_MAX];
+        up_target_opts_format(&o->target_opts[i], opts, sizeof(opts));
+        up_log(UP_LOG_INFO, "target %s (%s)%s", o->targets[i], t, opts);
     }
     if (ready)
         ready(ctx);

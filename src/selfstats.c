@@ -50,6 +50,8 @@ void up_selfstats_format(const struct up_stats *cur, const struct up_stats *prev
         const struct up_metric *m = &up_metrics[k];
         size_t n = m->scope == UP_METRIC_TARGET ? cur->ntargets : m->scope == UP_METRIC_READER ? cur->nreaders : 1;
         for (size_t i = 0; i < n; i++) {
+            if (!up_metric_applies(m, cur, i))
+                continue; /* line counters: shaped targets only */
             uint64_t v = m->get(cur, i);
             if (m->type == UP_METRIC_COUNTER && prev) {
                 /* A reader array the previous snapshot lacks counts as zero;
@@ -79,7 +81,7 @@ void up_selfstats_format(const struct up_stats *cur, const struct up_stats *prev
                 sep = ",";
             }
             if (m->reason)
-                off += (size_t)snprintf(line + off, sizeof(line) - off, "%sreason:%s", sep, m->reason);
+                off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s:%s", sep, up_metric_label(m), m->reason);
             if (off >= sizeof(line))
                 continue;
             emit(ctx, line, off);

@@ -37,7 +37,8 @@ static const struct up_stats_target *match(const struct up_stats *prev, const ch
 }
 
 #define D(field) ((unsigned long long)(cur->field - (prev ? prev->field : 0)))
-#define DT(field) ((unsigned long long)(t->field - (p ? p->field : 0)))
+/* A target replaced on reload (its options changed) starts from zero. */
+#define DT(field) ((unsigned long long)(p && t->field >= p->field ? t->field - p->field : t->field))
 
 size_t up_stats_format_delta(const struct up_stats *cur, const struct up_stats *prev, char *buf, size_t size)
 {
@@ -61,6 +62,31 @@ size_t up_stats_format_delta(const struct up_stats *cur, const struct up_stats *
                   DT(dropped_shutdown), (unsigned long long)t->queue_depth, (unsigned long long)t->queue_capacity);
         if (t->resolve_failures)
             off = put(buf, size, off, " resolve_failures=%llu", DT(resolve_failures));
+        if (t->shaped)
+            off = put(buf, size, off, " sent_packets=%llu", DT(sent_packets));
     }
+    return off;
+}
+
+size_t up_stats_format_lines(const struct up_stats *cur, const struct up_stats *prev, size_t i, char *buf, size_t size)
+{
+    const struct up_stats_target *t = &cur->targets[i];
+    const struct up_stats_target *p = prev ? match(prev, t->name, i) : NULL;
+    size_t off = 0;
+    if (size == 0)
+        return 0;
+    buf[0] = '\0';
+    if (!t->shaped)
+        return 0;
+    off = put(buf, size, off, "target=%s", t->name);
+    if (t->shaped == 2)
+        off = put(buf, size, off, " lines_in=%llu lines_out=%llu", DT(lines_in), DT(lines_out));
+    /* Each reason and rule seen so far (packing alone can only drop oversize lines). */
+    for (int k = 0; k < UP_DROP_COUNT; k++)
+        if (t->lines_dropped[k] || (t->shaped == 1 && k == UP_DROP_OVERSIZE))
+            off = put(buf, size, off, " lines_dropped_%s=%llu", up_shape_drop_names[k], DT(lines_dropped[k]));
+    for (int k = 0; k < UP_RULE_COUNT; k++)
+        if (t->lines_rewritten[k])
+            off = put(buf, size, off, " lines_rewritten_%s=%llu", up_shape_rule_names[k], DT(lines_rewritten[k]));
     return off;
 }

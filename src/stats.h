@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shape.h"
+
 typedef atomic_uint_fast64_t up_counter;
 
 /* Single-writer increment (see above). */
@@ -69,6 +71,12 @@ struct up_stats_target {
     int writer_alive;          /* 1 while the writer thread runs */
     uint64_t stalled_ms;       /* datagrams are queued and the writer has sent none for this long
                                 * (ms, coarse: per batch); 0 when it keeps up or has nothing to do */
+    /* Shaped or packed targets (issue 11; zero for a plain raw target). */
+    int shaped;                              /* 0 plain, 1 packed raw, 2 otel (the line counters apply) */
+    uint64_t sent_packets;                   /* datagrams on the wire (sent counts the originals) */
+    uint64_t lines_in, lines_out;            /* lines looked at, lines written (otel) */
+    uint64_t lines_dropped[UP_DROP_COUNT];   /* input lines not sent, by reason */
+    uint64_t lines_rewritten[UP_RULE_COUNT]; /* input lines repaired, by rule */
 };
 
 struct up_stats {
@@ -94,5 +102,11 @@ size_t up_stats_target_index(const struct up_stats *s, const char *name, size_t 
 /* Append "key=value" pairs of (cur - prev) to buf (prev may be NULL:
  * totals). Returns the length written (truncated at size). */
 size_t up_stats_format_delta(const struct up_stats *cur, const struct up_stats *prev, char *buf, size_t size);
+
+/* For a shaped or packed target i of cur: "target=NAME lines_in=..
+ * lines_out=.. lines_dropped_REASON=.. lines_rewritten_RULE=.." (deltas as
+ * above; reasons and rules only once seen). Kept off the main line, which
+ * has a bounded length. Returns the length written, 0 for a plain target. */
+size_t up_stats_format_lines(const struct up_stats *cur, const struct up_stats *prev, size_t i, char *buf, size_t size);
 
 #endif

@@ -14,6 +14,7 @@
 #include "error.h"
 #include "fence.h"
 #include "pool.h"
+#include "target_shape.h"
 
 #ifdef UP_TSAN
 atomic_int up_fence_word; /* see fence.h */
@@ -94,8 +95,19 @@ fail:
     return r;
 }
 
+int up_target_set_opts(struct up_target *t, const struct up_target_opts *o)
+{
+    t->opts = *o;
+    if (o->name[0])
+        snprintf(t->name, sizeof(t->name), "%s", o->name);
+    if (!up_target_opts_shaped(o))
+        return UP_OK;
+    return up_tshape_new(&o->shape, &t->shaper);
+}
+
 void up_target_destroy(struct up_target *t)
 {
+    up_tshape_free(t->shaper);
     if (t->queues)
         for (size_t i = 0; i < t->nqueues; i++)
             up_queue_destroy(&t->queues[i]);
@@ -245,6 +257,15 @@ static void *writer_main(void *arg)
             mark_progress(t);
             continue;
         }
+        if (t->shaper) { /* shaped or packed: target_shape.c */
+            size_t handled = up_tshape_send(t, n, &give_up);
+            if (handled < n)
+                up_counter_add(&c->dropped_shutdown, n - handled);
+            finish_batch(t, n);
+            if (give_up)
+                break;
+            continue;
+        }
         for (size_t i = 0; i < n; i++)
             up_packet_to_dgram(t->batch[i], &t->dg[i]);
         size_t done = 0;
@@ -385,6 +406,12 @@ void up_target_snapshot(struct up_target *t, struct up_stats_target *s)
         s->queue_capacity += up_queue_capacity(&t->queues[i]);
     }
     s->writer_alive = atomic_load_explicit(&t->alive, memory_order_acquire);
+    if (t->shaper) {
+        s->shaped = t->opts.shape.dialect != UP_DIALECT_RAW ? 2 : 1;
+        up_tshape_snapshot(t->shaper, s);
+    } else {
+        s->sent_packets = s->sent; /* one datagram out per datagram in */
+    }
     s->resolve_failures = up_counter_get(&t->resolve_failures);
     /* Stalled: datagrams wait and the writer is awake (a sleeping writer is
      * being woken for them right now) but has sent nothing since. */

@@ -34,6 +34,9 @@
 #include "platform.h"
 #include "queue.h"
 #include "stats.h"
+#include "target_opts.h"
+
+struct up_tshape; /* target_shape.h */
 
 #define UP_BATCH 64 /* datagrams per system call, both directions */
 
@@ -74,6 +77,10 @@ struct up_target {
     void **batch;           /* [UP_BATCH] packets being sent */
     size_t *per_queue;      /* [nqueues] items taken from each queue */
     struct up_ratelimit rl; /* send-error log limiter */
+    /* Per-target options (issue 11), fixed while the target is in a route
+     * table (a reload that changes them replaces the target). */
+    struct up_target_opts opts;
+    struct up_tshape *shaper; /* writer state when shaped or packed, else NULL (zero-copy path) */
     /* Control thread only (re-resolving, reconnecting). */
     bool is_unix;                /* unix: target (fixed) */
     bool connected;              /* the socket has a peer */
@@ -91,6 +98,11 @@ struct up_target {
  * without a peer, not an error. Returns UP_OK or an error; on error t holds
  * nothing to free. */
 int up_target_init(struct up_target *t, const struct up_addr *addr, size_t nqueues, uint32_t channel_size, int sndbuf);
+/* Control thread, after up_target_init() and before up_target_start():
+ * apply o (name=, and the shaping state when o shapes or packs). Returns
+ * UP_OK or UP_ENOMEM. */
+int up_target_set_opts(struct up_target *t, const struct up_target_opts *o);
+
 /* Start the writer thread. */
 int up_target_start(struct up_target *t);
 /* Ask the writer to send what is queued (until deadline_ns), then exit. */

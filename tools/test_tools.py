@@ -117,6 +117,29 @@ def case_sink_counts_corrupt_and_duplicate(t):
 RX_BUF = int(os.environ.get("UP_TEST_RX_BUF", 8 << 20))  # a smaller value reproduces a stock-rmem_max machine
 
 
+def case_sink_splits_packed(t):
+    """A packing proxy (max-datagram) joins generated datagrams with '\\n': each one counts."""
+    port = free_port()
+    sink = t.start_sink(port, "--idle-timeout", "1.5")
+    try:
+        a = make_datagram(b"a.metric:1|c\nb.metric:2|g|#env:dev,", 10)  # itself two lines
+        b = make_datagram(b"c.metric:3|ms|#env:dev,", 11)
+        c = make_datagram(b"d.metric:4|h|#env:dev,", 12)
+        bad = make_datagram(b"e.metric:5|c|#env:dev,", 13).replace(b"e.metric:5", b"e.metric:6")
+        s_out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for d in (a + b"\n" + b + b"\n" + c, b + b"\n" + bad, c):
+            s_out.sendto(d, ("127.0.0.1", port))
+        s_out.close()
+        s = t.finish_sink(sink)
+    finally:
+        sink.kill()
+    print("sink:", s)
+    assert int(s["datagrams"]) == 3, s
+    assert int(s["unique"]) == 3, s  # 10, 11, 12
+    assert int(s["duplicates"]) == 2, s  # 11 and 12 again
+    assert int(s["corrupt"]) == 1, s  # the altered one, alone
+
+
 def case_loadgen_payload_mix_deterministic(t):
     def capture(seed, n=400):
         # Received in a thread while udp-loadgen runs, into a forced buffer where root: 400 datagrams of

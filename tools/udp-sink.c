@@ -53,6 +53,9 @@ static void usage(FILE *out)
             "  kernel_drops       datagrams the kernel dropped on this socket because its\n"
             "                     receive buffer was full (a sink-side loss)\n"
             "  seconds, rate      first to last datagram, and datagrams/s over it\n"
+            "A datagram of a packing proxy (udp-proxy --target ADDR,max-datagram=BYTES:\n"
+            "several generated datagrams joined by newlines) counts as one in datagrams\n"
+            "and each generated datagram in it is checked on its own.\n"
             "\n"
             "  --listen ADDR         where to receive: :PORT, HOST:PORT, [IPV6]:PORT\n"
             "  --rcvbuf BYTES        receive buffer, 4K..1G, K/M/G suffixes (default 32M;\n"
@@ -74,12 +77,10 @@ struct tally {
     uint64_t first_ns, last_ns; /* arrival of the first and the latest datagram */
 };
 
-static void account(struct tally *t, uint8_t *seen, uint64_t bits, const struct up_dgram *d)
+static void account_one(struct tally *t, uint8_t *seen, uint64_t bits, const uint8_t *p, size_t len, bool trunc)
 {
     uint64_t seq;
-    t->datagrams++;
-    t->bytes += d->len;
-    if ((d->flags & UP_DGRAM_TRUNC) || !up_payload_check(UP_BUF_BASE(d->iov[0]), d->len, &seq)) {
+    if (trunc || !up_payload_check(p, len, &seq)) {
         t->corrupt++;
         return;
     }
@@ -93,6 +94,41 @@ static void account(struct tally *t, uint8_t *seen, uint64_t bits, const struct 
     } else {
         seen[seq >> 3] |= bit;
         t->unique++;
+    }
+}
+
+/* Where the generated datagram starting at p[start] ends: just after the
+ * 8 hex digits of its ",up_sum:" when a '\n' follows (a packing proxy,
+ * --target ...,max-datagram=BYTES, joined the next one on), else len. */
+static size_t packed_end(const uint8_t *p, size_t len, size_t start)
+{
+    static const char mark[] = ",up_sum:";
+    const size_t m = sizeof(mark) - 1, tail = m + 8;
+    for (size_t i = start; i + tail < len; i++) {
+        const uint8_t *hit = memchr(p + i, ',', len - tail - i);
+        if (!hit)
+            break;
+        i = (size_t)(hit - p);
+        if (memcmp(hit, mark, m) == 0 && p[i + tail] == '\n')
+            return i + tail;
+    }
+    return len;
+}
+
+/* One received datagram: one generated datagram, or several whose lines a
+ * packing proxy joined with '\n' (each is checked and counted on its own). */
+static void account(struct tally *t, uint8_t *seen, uint64_t bits, const struct up_dgram *d)
+{
+    const uint8_t *p = UP_BUF_BASE(d->iov[0]);
+    bool trunc = (d->flags & UP_DGRAM_TRUNC) != 0;
+    t->datagrams++;
+    t->bytes += d->len;
+    for (size_t start = 0;;) {
+        size_t end = trunc ? d->len : packed_end(p, d->len, start);
+        account_one(t, seen, bits, p + start, end - start, trunc);
+        if (end >= d->len)
+            return;
+        start = end + 1;
     }
 }
 

@@ -38,3 +38,4 @@ up_ops_test(ops_log_reopen ops_log_run.py reopen)
 up_ops_test(ops_log_journal ops_log_run.py journal)
 up_ops_test(ops_log_second_stop ops_log_run.py second_stop)
 up_ops_test(ops_log_logrotate ops_log_run.py logrotate)
+up_ops_test(ops_shape_reload ops_shape_reload.py)  # issue 11: a change of target options

@@ -223,12 +223,50 @@ static void test_escape_label(void **state)
     assert_string_equal(buf, "\\\"\\");
 }
 
+/* Issue 11: a shaped target exports sent_packets and the line families
+ * (rule= and direction= labels); a plain one none of them; the bound still
+ * holds when a target becomes shaped. */
+static void test_shaped_target(void **state)
+{
+    (void)state;
+    struct up_stats s;
+    static char buf[65536];
+    fill(&s);
+    size_t bound_plain = up_metrics_render_bound(&s, &info);
+    targets[1].shaped = 2;
+    targets[1].sent_packets = 12;
+    targets[1].lines_in = 40;
+    targets[1].lines_out = 50;
+    targets[1].lines_dropped[UP_DROP_EVENT] = 3;
+    targets[1].lines_rewritten[UP_RULE_PACKED] = 5;
+    size_t n = up_metrics_render(&s, &info, buf, sizeof(buf));
+    assert_true(n < sizeof(buf));
+    assert_true(n < bound_plain); /* the bound assumed every target shaped */
+    assert_non_null(strstr(buf, "udp_proxy_sent_packets_total{target=\"we\\\"ird\\\\na\\nme:1\"} 12\n"));
+    assert_non_null(strstr(buf, "udp_proxy_lines_total{target=\"we\\\"ird\\\\na\\nme:1\",direction=\"in\"} 40\n"));
+    assert_non_null(strstr(buf, "udp_proxy_lines_total{target=\"we\\\"ird\\\\na\\nme:1\",direction=\"out\"} 50\n"));
+    assert_non_null(
+        strstr(buf, "udp_proxy_lines_dropped_total{target=\"we\\\"ird\\\\na\\nme:1\",reason=\"event\"} 3\n"));
+    assert_non_null(
+        strstr(buf, "udp_proxy_lines_rewritten_total{target=\"we\\\"ird\\\\na\\nme:1\",rule=\"packed\"} 5\n"));
+    assert_non_null(strstr(buf, "# TYPE udp_proxy_lines_rewritten_total counter\n"));
+    assert_null(strstr(buf, "{target=\"127.0.0.1:8126\",rule="));
+    assert_null(strstr(buf, "udp_proxy_sent_packets_total{target=\"127.0.0.1:8126\"}"));
+    /* packed raw: sent_packets and lines_dropped, no lines/rewrites */
+    targets[1].shaped = 1;
+    up_metrics_render(&s, &info, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "udp_proxy_sent_packets_total{target="));
+    assert_non_null(strstr(buf, "udp_proxy_lines_dropped_total{target="));
+    assert_null(strstr(buf, "udp_proxy_lines_rewritten_total"));
+    assert_null(strstr(buf, "udp_proxy_lines_total"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exact_output),  cmocka_unit_test(test_families_grouped),
-        cmocka_unit_test(test_bound_and_cut), cmocka_unit_test(test_no_targets_no_readers),
-        cmocka_unit_test(test_escape_label),
+        cmocka_unit_test(test_shaped_target),         cmocka_unit_test(test_exact_output),
+        cmocka_unit_test(test_families_grouped),      cmocka_unit_test(test_bound_and_cut),
+        cmocka_unit_test(test_no_targets_no_readers), cmocka_unit_test(test_escape_label),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

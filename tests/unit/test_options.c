@@ -576,6 +576,76 @@ static void test_parse_at_page_end(void **state)
         page_edge_close(&pages[i]);
 }
 
+/* --target ADDR[,OPTION=VALUE...] (issue 11): the options apart from the
+ * address, every choice, and unknown, bad or repeated options (exit 2,
+ * naming the option). */
+static void test_target_options(void **state)
+{
+    (void)state;
+    assert_int_equal(PARSE("--target",
+                           "127.0.0.1:8127,dialect=otel,max-datagram=8192,name=otel,container-id=keep,"
+                           "timestamp=keep,bare-tags=drop,d-as-h=true",
+                           "--target", "[::1]:8126", "--target", "unix:/run/a,b.sock,name=uds"),
+                     UP_OPTIONS_RUN);
+    assert_int_equal(opt.ntargets, 3);
+    assert_string_equal(opt.targets[0], "127.0.0.1:8127");
+    const struct up_target_opts *t = &opt.target_opts[0];
+    assert_string_equal(t->name, "otel");
+    assert_int_equal(t->shape.dialect, UP_DIALECT_OTEL);
+    assert_int_equal(t->shape.max_datagram, 8192);
+    assert_true(t->shape.keep_container_id);
+    assert_true(t->shape.keep_timestamp);
+    assert_int_equal(t->shape.bare_tags, UP_BARE_DROP);
+    assert_true(t->shape.d_as_h);
+    assert_true(up_target_opts_shaped(t));
+    assert_string_equal(opt.targets[1], "[::1]:8126"); /* IPv6: the colons are not options */
+    assert_string_equal(opt.target_opts[1].name, "");
+    assert_false(up_target_opts_shaped(&opt.target_opts[1]));
+    assert_string_equal(up_options_target_name(&opt, 1), "[::1]:8126");
+    /* a unix path keeps its comma: options start at ",known-name=" */
+    assert_string_equal(opt.targets[2], "unix:/run/a,b.sock");
+    assert_string_equal(up_options_target_name(&opt, 2), "uds");
+
+    assert_int_equal(PARSE("--target", "127.0.0.1:1,max-datagram=0,dialect=raw"), UP_OPTIONS_RUN);
+    assert_false(up_target_opts_shaped(&opt.target_opts[0]));
+
+    static const struct {
+        const char *spec, *names;
+    } bad[] = {
+        {"127.0.0.1:1,dialect=x", "dialect"},
+        {"127.0.0.1:1,foo=1", "foo"},
+        {"127.0.0.1:1,dialect", "dialect"},
+        {"127.0.0.1:1,dialect=otel,dialect=raw", "dialect"},
+        {"127.0.0.1:1,max-datagram=100", "max-datagram"},
+        {"127.0.0.1:1,max-datagram=65508", "max-datagram"},
+        {"127.0.0.1:1,max-datagram=8k", "max-datagram"},
+        {"127.0.0.1:1,dialect=otel,container-id=maybe", "container-id"},
+        {"127.0.0.1:1,dialect=otel,timestamp=", "timestamp"},
+        {"127.0.0.1:1,dialect=otel,bare-tags=false", "bare-tags"},
+        {"127.0.0.1:1,dialect=otel,d-as-h=1", "d-as-h"},
+        {"127.0.0.1:1,container-id=keep", "container-id"}, /* an otel choice on a raw target */
+        {"127.0.0.1:1,dialect=raw,d-as-h=true", "d-as-h"},
+        {"127.0.0.1:1,name=", "name"},
+        {"127.0.0.1:1,name=a b", "name"},
+        {"127.0.0.1:1,", "''"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(PARSE("--target", bad[i].spec), UP_EINVAL);
+        assert_err_names(bad[i].names, "127.0.0.1:1");
+    }
+    /* two targets with one name */
+    assert_int_equal(PARSE("--target", "127.0.0.1:1,name=a", "--target", "127.0.0.1:2,name=a"), UP_EDUPLICATE);
+    assert_err_names("'a'", NULL);
+    assert_int_equal(PARSE("--target", "127.0.0.1:1", "--target", "127.0.0.1:2,name=127.0.0.1:1"), UP_EDUPLICATE);
+    /* a config file line is the same string */
+    up_options_defaults(&opt);
+    assert_int_equal(up_options_set(&opt, "target", "127.0.0.1:8127,dialect=otel", err, sizeof(err)), UP_OK);
+    assert_int_equal(opt.target_opts[0].shape.dialect, UP_DIALECT_OTEL);
+    assert_int_equal(up_options_set(&opt, "target", "127.0.0.1:8128,dialect=otel,bare-tags=no", err, sizeof(err)),
+                     UP_EINVAL);
+    assert_err_names("bare-tags", NULL);
+}
+
 static void test_usage_names_every_flag(void **state)
 {
     static const char *const flags[] = {"--source",        "--target",    "--buffer",         "--channel-size",
@@ -617,6 +687,7 @@ int main(void)
         cmocka_unit_test(test_parse_again_replaces_targets),
         cmocka_unit_test(test_small_error_buffer),
         cmocka_unit_test(test_parse_at_page_end),
+        cmocka_unit_test(test_target_options),
         cmocka_unit_test(test_usage_names_every_flag),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

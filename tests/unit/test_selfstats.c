@@ -128,11 +128,47 @@ static void test_well_formed(void **state)
     }
 }
 
+/* Issue 11: a shaped target's line counters, with rule:/direction:/reason:
+ * tags; a plain target has none of them. */
+static void test_shaped_target(void **state)
+{
+    (void)state;
+    struct up_stats_target t[2], pt[2];
+    struct up_stats s, p;
+    memset(&s, 0, sizeof(s));
+    memset(t, 0, sizeof(t));
+    snprintf(t[0].name, sizeof(t[0].name), "otel");
+    snprintf(t[1].name, sizeof(t[1].name), "plain");
+    t[0].shaped = 2;
+    t[0].sent_packets = 30;
+    t[0].lines_in = 100;
+    t[0].lines_out = 120;
+    t[0].lines_dropped[UP_DROP_SET] = 4;
+    t[0].lines_rewritten[UP_RULE_PACKED] = 9;
+    s.targets = t;
+    s.ntargets = 2;
+    p = s;
+    memcpy(pt, t, sizeof(t));
+    p.targets = pt;
+    pt[0].lines_in = 60;
+    pt[0].lines_rewritten[UP_RULE_PACKED] = 4;
+    struct lines l = {0};
+    up_selfstats_format(&s, &p, "u.", collect, &l);
+    assert_true(has_line(&l, "u.lines:40|c|#target:otel,direction:in"));
+    assert_true(has_line(&l, "u.lines:0|c|#target:otel,direction:out"));
+    assert_true(has_line(&l, "u.lines_rewritten:5|c|#target:otel,rule:packed"));
+    assert_true(has_line(&l, "u.lines_dropped:0|c|#target:otel,reason:set"));
+    assert_true(has_line(&l, "u.sent_packets:0|c|#target:otel"));
+    assert_null(strstr(l.text, "target:plain,rule:"));
+    assert_null(strstr(l.text, "u.sent_packets:0|c|#target:plain"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deltas_gauges_tags),
         cmocka_unit_test(test_well_formed),
+        cmocka_unit_test(test_shaped_target),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -149,10 +149,35 @@ static void test_small_buffers(void **state)
     assert_memory_equal(exact, full, whole + 1);
 }
 
+/* Issue 11: the line counters of a shaped target, on a line of their own. */
+static void test_lines_line(void **state)
+{
+    (void)state;
+    char buf[1024];
+    assert_int_equal(up_stats_format_lines(&cur, &prev, 0, buf, sizeof(buf)), 0); /* plain */
+    cur_t[1].shaped = prev_t[1].shaped = 2;
+    cur_t[1].lines_in = 100;
+    prev_t[1].lines_in = 40;
+    cur_t[1].lines_out = 120;
+    prev_t[1].lines_out = 50;
+    cur_t[1].lines_dropped[UP_DROP_SET] = 7;
+    prev_t[1].lines_dropped[UP_DROP_SET] = 2;
+    cur_t[1].lines_rewritten[UP_RULE_GAUGE_SIGN] = 4;
+    size_t n = up_stats_format_lines(&cur, &prev, 1, buf, sizeof(buf));
+    assert_string_equal(buf,
+                        "target=[::1]:8127 lines_in=60 lines_out=70 lines_dropped_set=5 lines_rewritten_gauge_sign=4");
+    assert_int_equal(n, strlen(buf));
+    /* a target replaced on reload starts from zero: no wrap-around */
+    prev_t[1].lines_in = 500;
+    up_stats_format_lines(&cur, &prev, 1, buf, sizeof(buf));
+    assert_non_null(strstr(buf, " lines_in=100 "));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_totals_without_prev, setup),
+        cmocka_unit_test_setup(test_lines_line, setup),
         cmocka_unit_test_setup(test_delta_with_prev, setup),
         cmocka_unit_test_setup(test_recv_errors_only_when_any, setup),
         cmocka_unit_test_setup(test_target_added_since_prev, setup),
