@@ -9,6 +9,9 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
+DOCDIR ?= $(PREFIX)/share/doc/udp-proxy
+# `make install INSTALL_STRIP=` keeps the symbols (the build is RelWithDebInfo).
+INSTALL_STRIP ?= -s
 FUZZ_SECONDS ?= 20
 TEST_FUZZ_SECONDS ?= 10
 
@@ -143,24 +146,45 @@ format-check:
 	@files=$$(ls src/*.c src/*.h src/*/*.c tests/*/*.c tests/*/*.h tools/*.c bench/*.c 2>/dev/null); \
 	 clang-format --dry-run --Werror $$files && echo "format-check: ok"
 
-# The daemon, its manual, its systemd unit (ExecStart and --config rewritten
-# for BINDIR and SYSCONFDIR) and the example configuration, which never
-# replaces one that exists. DESTDIR stages the tree for a package.
+# The daemon (stripped), its manual (FILES naming the paths used here), its
+# systemd unit and the instance template udp-proxy@.service (ExecStart and
+# --config rewritten for BINDIR and SYSCONFDIR), the user documentation, the
+# logrotate recipe and the example configuration. The last two are the
+# administrator's once in place: never replaced. DESTDIR stages the tree for a
+# package.
+DOCS = README.md $(sort $(wildcard docs/*.md))
+man_path = $(subst -,\\-,$(1))
 install: all
-	install -D -m 0755 $(BUILD)/udp-proxy $(DESTDIR)$(BINDIR)/udp-proxy
-	install -D -m 0644 docs/udp-proxy.8 $(DESTDIR)$(MANDIR)/man8/udp-proxy.8
-	install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/udp-proxy
-	sed 's|^ExecStart=/usr/local/bin/udp-proxy --config /etc/udp-proxy/|ExecStart=$(BINDIR)/udp-proxy --config $(SYSCONFDIR)/udp-proxy/|' \
-	    packaging/udp-proxy.service > $(DESTDIR)$(UNITDIR)/udp-proxy.service
-	chmod 0644 $(DESTDIR)$(UNITDIR)/udp-proxy.service
-	@conf=$(DESTDIR)$(SYSCONFDIR)/udp-proxy/udp-proxy.conf; \
-	 if [ -e "$$conf" ]; then echo "install: keeping the existing $$conf"; \
-	 else install -m 0644 packaging/udp-proxy.conf "$$conf" && echo "install: example configuration in $$conf"; fi
+	install -D $(INSTALL_STRIP) -m 0755 $(BUILD)/udp-proxy $(DESTDIR)$(BINDIR)/udp-proxy
+	install -d -m 0755 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/udp-proxy \
+	    $(DESTDIR)$(SYSCONFDIR)/logrotate.d $(DESTDIR)$(DOCDIR)
+	sed -e 's|^\.I /usr/local/bin/udp\\-proxy$$|.I $(call man_path,$(BINDIR))/udp\\-proxy|' \
+	    -e 's|/usr/local/lib/systemd/system|$(call man_path,$(UNITDIR))|g' \
+	    -e 's|/usr/local/share/doc/udp\\-proxy|$(call man_path,$(DOCDIR))|g' \
+	    -e 's|^\.I /etc/logrotate\.d/udp\\-proxy$$|.I $(call man_path,$(SYSCONFDIR))/logrotate.d/udp\\-proxy|' \
+	    docs/udp-proxy.8 > $(DESTDIR)$(MANDIR)/man8/udp-proxy.8
+	for u in udp-proxy.service udp-proxy@.service; do \
+	    sed 's|^ExecStart=/usr/local/bin/udp-proxy --config /etc/udp-proxy/|ExecStart=$(BINDIR)/udp-proxy --config $(SYSCONFDIR)/udp-proxy/|' \
+	        packaging/$$u > $(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	@for pair in packaging/udp-proxy.conf:$(SYSCONFDIR)/udp-proxy/udp-proxy.conf \
+	             packaging/udp-proxy.logrotate:$(SYSCONFDIR)/logrotate.d/udp-proxy; do \
+	    from=$${pair%%:*}; to=$(DESTDIR)$${pair#*:}; \
+	    if [ -e "$$to" ]; then echo "install: keeping the existing $$to"; \
+	    else install -m 0644 "$$from" "$$to" && echo "install: $$from -> $$to"; fi; \
+	done
 	@[ -n "$(DESTDIR)" ] || echo "install: now run: systemctl daemon-reload && systemctl enable --now udp-proxy"
 
-# Removes what install put in place, except the configuration file.
+# Removes what install put in place, except the configuration file and a
+# logrotate file the administrator changed.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/udp-proxy $(DESTDIR)$(MANDIR)/man8/udp-proxy.8 $(DESTDIR)$(UNITDIR)/udp-proxy.service
+	rm -f $(DESTDIR)$(BINDIR)/udp-proxy $(DESTDIR)$(MANDIR)/man8/udp-proxy.8 $(DESTDIR)$(UNITDIR)/udp-proxy.service \
+	    $(DESTDIR)$(UNITDIR)/udp-proxy@.service $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+	@lr=$(DESTDIR)$(SYSCONFDIR)/logrotate.d/udp-proxy; \
+	 if cmp -s packaging/udp-proxy.logrotate "$$lr"; then rm -f "$$lr"; \
+	 elif [ -e "$$lr" ]; then echo "uninstall: keeping $$lr (changed since install)"; fi
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan build-fuzz build/windows $(DIST)

@@ -218,6 +218,11 @@ void up_log(int level, const char *fmt, ...)
     va_end(ap);
 }
 
+bool up_log_limited_due(const struct up_ratelimit *rl, int level)
+{
+    return level >= up_log_get_level() && up_now_ns() >= rl->next_ns;
+}
+
 void up_log_limited(struct up_ratelimit *rl, int level, const char *fmt, ...)
 {
     char msg[768];

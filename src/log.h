@@ -10,6 +10,7 @@
 #define UP_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 enum up_log_level { UP_LOG_DEBUG = 0, UP_LOG_INFO, UP_LOG_WARN, UP_LOG_ERROR, UP_LOG_FATAL };
@@ -67,5 +68,10 @@ struct up_ratelimit {
 
 /* Log at most once a second per limiter; says how many were held back. */
 void up_log_limited(struct up_ratelimit *rl, int level, const char *fmt, ...) UP_PRINTF(3, 4);
+
+/* True when up_log_limited(rl, level, ...) would write a line now (not held
+ * back, level enabled): lets a caller format costly details, such as an
+ * address, only for the lines that are written. Changes nothing. */
+bool up_log_limited_due(const struct up_ratelimit *rl, int level);
 
 #endif

@@ -125,10 +125,23 @@ static void mark_denied(struct up_reader *rd, const struct up_route *rt, size_t 
             rd->rdg[i].flags |= DGRAM_DENIED;
 }
 
+/* The debug line for each forwarded datagram: its size, its sender (the
+ * receive asks for senders while the level is debug) and its fan-out. */
+static void log_datagram(const struct up_reader *rd, const struct up_route *rt, size_t i, size_t len)
+{
+    char from[UP_ADDR_TEXT_MAX];
+    const struct sockaddr *sa = (const struct sockaddr *)&rd->from[i];
+    if (sa->sa_family == AF_UNSPEC || (sa->sa_family == AF_UNIX && up_unix_path(&rd->from[i])[0] == '\0'))
+        snprintf(from, sizeof(from), "an unnamed socket");
+    else
+        up_addr_format(sa, from, sizeof(from));
+    up_log(UP_LOG_DEBUG, "received %zu bytes from %s, forwarding to %zu target(s)", len, from, rt->ntargets);
+}
+
 /* Sort the r received datagrams: accepted ones move to out[] (their
  * reservations are used up), denied, oversize and unbuffered ones are
  * counted and their buffers stay reserved. Returns the count accepted. */
-static size_t accept_batch(struct up_reader *rd, size_t r)
+static size_t accept_batch(struct up_reader *rd, const struct up_route *rt, size_t r, bool debug)
 {
     size_t m = 0;
     uint64_t bytes = 0, oversize = 0, nobuf = 0, denied = 0;
@@ -138,8 +151,13 @@ static size_t accept_batch(struct up_reader *rd, size_t r)
         if (d->flags || d->len > rd->buffer) {
             if (d->flags & DGRAM_DENIED) {
                 denied++;
-                up_log_limited(&rd->rl_allow, UP_LOG_WARN,
-                               "dropped a datagram from a sender outside --allow (counted in not_allowed)");
+                if (up_log_limited_due(&rd->rl_allow, UP_LOG_WARN)) {
+                    char from[UP_ADDR_TEXT_MAX];
+                    up_addr_format((const struct sockaddr *)&rd->from[i], from, sizeof(from));
+                    up_log_limited(&rd->rl_allow, UP_LOG_WARN,
+                                   "dropped a datagram from %s: a sender outside --allow (counted in not_allowed)",
+                                   from);
+                }
                 continue;
             }
             oversize++;
@@ -162,8 +180,8 @@ static size_t accept_batch(struct up_reader *rd, size_t r)
         rd->res[i] = NULL;
         bytes += d->len;
         rd->out[m++] = p;
-        if (up_log_enabled(UP_LOG_DEBUG))
-            up_log(UP_LOG_DEBUG, "received %u bytes", (unsigned)d->len);
+        if (debug)
+            log_datagram(rd, rt, i, d->len);
     }
     if (m) {
         up_counter_add(&rd->c.received, m);
@@ -242,16 +260,18 @@ static int reader_step(struct up_reader *rd, up_sock s, bool wait)
      * a plain load on x86 and most others. */
     const struct up_route *rt = atomic_load_explicit(rd->route, memory_order_seq_cst);
     int r;
-    if (rt->nallow == 0) {
+    /* One level check per batch: at debug, senders are asked for too. */
+    bool debug = up_log_enabled(UP_LOG_DEBUG);
+    if (rt->nallow == 0 && !debug) {
         r = up_udp_recv_batch(s, rd->io, rd->rdg, UP_BATCH, wait);
     } else {
         r = up_udp_recv_batch_from(s, rd->io, rd->rdg, UP_BATCH, wait, rd->from);
-        if (r > 0)
+        if (r > 0 && rt->nallow)
             mark_denied(rd, rt, (size_t)r);
     }
     if (r < 0)
         return r;
-    size_t m = accept_batch(rd, (size_t)r);
+    size_t m = accept_batch(rd, rt, (size_t)r, debug);
     if (m)
         fan_out(rd, rt, m);
     for (size_t i = 0; i < (size_t)r; i++)

@@ -78,6 +78,13 @@ static int recv_batch(up_sock s, struct up_io *io, struct up_dgram *dg, size_t n
     for (int i = 0; i < r; i++) {
         dg[i].len = io->mm[i].msg_len;
         dg[i].flags = (io->mm[i].msg_hdr.msg_flags & MSG_TRUNC) ? UP_DGRAM_TRUNC : 0;
+        /* A Unix sender that never bound has no name (length 0): the old
+         * one would remain. A Unix path ends where the kernel's name ends. */
+        socklen_t nl = io->mm[i].msg_hdr.msg_namelen;
+        if (from && nl == 0)
+            from[i].ss_family = AF_UNSPEC;
+        else if (from && from[i].ss_family == AF_UNIX && nl < sizeof(from[i]))
+            ((char *)&from[i])[nl] = '\0';
     }
     return r;
 }

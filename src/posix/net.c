@@ -16,6 +16,7 @@
 #endif
 
 #include "../error.h"
+#include "../log.h"
 #include "../platform.h"
 
 int up_net_init(void)
@@ -241,6 +242,8 @@ int up_unix_bind(up_sock s, const struct sockaddr_storage *ss, up_socklen len, u
             return UP_EADDRINUSE;
         if (unlink(path) < 0 && errno != ENOENT)
             return up_last_error();
+        up_log(UP_LOG_INFO, "removed the stale socket file %s (left by a process that is gone: nobody receives on it)",
+               path);
     }
     if (bind(s, (const struct sockaddr *)ss, len) < 0)
         return up_last_error();

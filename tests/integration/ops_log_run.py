@@ -196,8 +196,9 @@ def test_logrotate():
         sys.exit(77)
     here = os.path.dirname(os.path.abspath(__file__))
     conf_text = read(os.path.join(here, "..", "..", "packaging", "udp-proxy.logrotate"))
-    check("/var/log/udp-proxy/*.log {" in conf_text and "--signal=SIGUSR1 udp-proxy.service" in conf_text,
-          "the shipped logrotate file changed shape:\n" + conf_text)
+    head = "/var/log/udp-proxy/*.log /var/log/udp-proxy-*/*.log {"  # the service's and every instance's
+    post = "systemctl kill --kill-whom=main --signal=SIGUSR1 udp-proxy.service 'udp-proxy@*.service'"
+    check(head in conf_text and post in conf_text, "the shipped logrotate file changed shape:\n" + conf_text)
     d = tempdir()
     log = os.path.join(d, "udp-proxy.log")
     port = free_port()
@@ -209,8 +210,7 @@ def test_logrotate():
         check(wait_file(log, "listening on"), "no start-up line in %s" % log)
         conf = os.path.join(d, "logrotate.conf")
         with open(conf, "w") as f:
-            f.write(conf_text.replace("/var/log/udp-proxy/", d + "/").replace(
-                "systemctl kill --kill-whom=main --signal=SIGUSR1 udp-proxy.service", "kill -USR1 %d" % px.p.pid))
+            f.write(conf_text.replace(head, d + "/*.log {").replace(post, "kill -USR1 %d" % px.p.pid))
         os.chmod(conf, 0o644)
         sender = Sender(("127.0.0.1", src), payloads(3000), rate=1000)  # forwarding through the rotation
         time.sleep(1.2)

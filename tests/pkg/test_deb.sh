@@ -73,7 +73,10 @@ while IFS= read -r f; do
     [ -e "$f" ] || fail "dpkg -L lists $f, which does not exist"
 done <"$tmp/files"
 echo "ok: all $n paths dpkg -L lists exist"
-for want in /usr/sbin/udp-proxy /usr/share/man/man8/udp-proxy.8.gz $unit $conf /usr/share/doc/udp-proxy/copyright; do
+tpl=/lib/systemd/system/udp-proxy@.service
+lrot=/etc/logrotate.d/udp-proxy
+for want in /usr/sbin/udp-proxy /usr/share/man/man8/udp-proxy.8.gz $unit $tpl $conf $lrot \
+    /usr/share/doc/udp-proxy/copyright; do
     grep -qxF "$want" "$tmp/files" || fail "the package does not ship $want"
 done
 [ "$(stat -c %a /usr/sbin/udp-proxy)" = 755 ] || fail "/usr/sbin/udp-proxy mode $(stat -c %a /usr/sbin/udp-proxy)"
@@ -83,6 +86,19 @@ echo "ok: /usr/sbin/udp-proxy --version: $got"
 zcat /usr/share/man/man8/udp-proxy.8.gz | grep -q '^\.TH  *"\{0,1\}UDP-PROXY"\{0,1\}  *"\{0,1\}8' ||
     fail "the man page is not section 8: $(zcat /usr/share/man/man8/udp-proxy.8.gz | grep '^\.TH')"
 dpkg-query -W -f='${Conffiles}\n' udp-proxy | grep -q "^ $conf " || fail "$conf is not a conffile"
+dpkg-query -W -f='${Conffiles}\n' udp-proxy | grep -q "^ $lrot " || fail "$lrot is not a conffile"
+cmp -s $lrot "$src/packaging/udp-proxy.logrotate" || fail "$lrot differs from packaging/udp-proxy.logrotate"
+grep -qx 'ExecStart=/usr/sbin/udp-proxy --config /etc/udp-proxy/%i.conf' $tpl ||
+    fail "the template's ExecStart: $(grep ^ExecStart $tpl)"
+# The user documentation (dh_compress may gzip the larger files).
+for d in README.md ARCHITECTURE.md METRICS.md OPERATIONS.md SYSTEMD.md WINDOWS.md; do
+    grep -Eq "^/usr/share/doc/udp-proxy/$d(\.gz)?\$" "$tmp/files" || fail "the package does not ship $d in /usr/share/doc/udp-proxy"
+done
+# The man page's FILES names this package's paths, not make install's defaults.
+zcat /usr/share/man/man8/udp-proxy.8.gz | grep -n /usr/local && fail "the packaged man page names /usr/local paths"
+for want in '.I /usr/sbin/udp\-proxy' '.I /lib/systemd/system/udp\-proxy@.service'; do
+    zcat /usr/share/man/man8/udp-proxy.8.gz | grep -qxF "$want" || fail "the packaged man page's FILES lacks: $want"
+done
 grep -qx 'ExecStart=/usr/sbin/udp-proxy --config /etc/udp-proxy/udp-proxy.conf' $unit ||
     fail "the unit's ExecStart: $(grep ^ExecStart $unit)"
 
@@ -100,13 +116,15 @@ ls /etc/systemd/system/*.wants/udp-proxy.service 2>/dev/null && fail "dpkg -i en
 # answers its Documentation=man:udp-proxy(8)).
 man_opt=
 command -v man >/dev/null 2>&1 || man_opt=--man=no
-out=$(systemd-analyze verify $man_opt $unit 2>&1)
-rc=$?
-if [ $rc -ne 0 ] || echo "$out" | grep -q udp-proxy; then
-    fail "systemd-analyze verify $unit (exit $rc): $out"
-else
-    echo "ok: systemd-analyze verify $unit: no warning about the unit"
-fi
+for u in $unit $tpl; do
+    out=$(systemd-analyze verify $man_opt $u 2>&1)
+    rc=$?
+    if [ $rc -ne 0 ] || echo "$out" | grep -q udp-proxy; then
+        fail "systemd-analyze verify $u (exit $rc): $out"
+    else
+        echo "ok: systemd-analyze verify $u: no warning about the unit"
+    fi
+done
 
 # ---- configured by the administrator, the packaged daemon forwards ----
 # Two loopback sinks, their ports written into the conffile with config-write,
@@ -170,10 +188,11 @@ while IFS= read -r f; do
     [ -d "$f" ] && continue # shared directories (/usr, /etc...) stay
     case $f in
     $conf) cmp -s "$f" "$tmp/edited.conf" || fail "dpkg -r did not keep $conf as edited" ;;
+    $lrot) [ -e "$f" ] || fail "dpkg -r removed the conffile $lrot" ;;
     *) [ -e "$f" ] && fail "dpkg -r left $f" ;;
     esac
 done <"$tmp/files"
-echo "ok: dpkg -r removed the files, kept $conf"
+echo "ok: dpkg -r removed the files, kept the conffiles $conf and $lrot"
 
 # ---- purge: nothing left ----
 dpkg -P udp-proxy >"$tmp/dpkg.log" 2>&1 || { cat "$tmp/dpkg.log"; fail "dpkg -P"; }
@@ -182,7 +201,8 @@ dpkg-query -W -f='${Status}\n' udp-proxy 2>/dev/null | grep -qv "not-installed" 
     fail "after dpkg -P: $(dpkg-query -W -f='${Status}' udp-proxy)"
 while IFS= read -r f; do
     case $f in
-    /etc/udp-proxy | /etc/udp-proxy/* | /usr/sbin/udp-proxy | /usr/share/doc/udp-proxy* | /usr/share/man/man8/udp-proxy* | $unit)
+    /etc/udp-proxy | /etc/udp-proxy/* | /usr/sbin/udp-proxy | /usr/share/doc/udp-proxy* | /usr/share/man/man8/udp-proxy* | \
+        $unit | $tpl | $lrot)
         [ -e "$f" ] && fail "dpkg -P left $f" ;;
     esac
 done <"$tmp/files"

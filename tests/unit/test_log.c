@@ -3,7 +3,8 @@
  * log file reopened after a rename (log rotation), lines written by several
  * threads while the file is reopened (whole lines, none lost), and the
  * journald form of standard error ("<N>" priority, no timestamp) next to
- * the file's timestamped form. Also up_strerror() for system errors.
+ * the file's timestamped form. Also up_strerror() for system errors, and
+ * up_log_limited_due() (would a rate-limited line be written now?).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -215,6 +216,24 @@ static void test_system_error_text(void **state)
     assert_string_equal(up_strerror(up_error_from_sys(EXDEV)), strerror(EXDEV));
 }
 
+/* up_log_limited_due says whether up_log_limited would write now: the
+ * reader formats a sender's address only then. */
+static void test_limited_due(void **state)
+{
+    (void)state;
+    struct up_ratelimit rl = {0};
+    int old = up_log_get_level();
+    up_log_set_level(UP_LOG_WARN);
+    assert_false(up_log_limited_due(&rl, UP_LOG_INFO)); /* level off */
+    assert_true(up_log_limited_due(&rl, UP_LOG_WARN));
+    up_log_limited(&rl, UP_LOG_WARN, "first");
+    assert_false(up_log_limited_due(&rl, UP_LOG_WARN)); /* within the second */
+    assert_int_equal(rl.suppressed, 0);                 /* asking held nothing back */
+    rl.next_ns = 0;                                     /* the second has passed */
+    assert_true(up_log_limited_due(&rl, UP_LOG_WARN));
+    up_log_set_level(old);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof(dir), "/tmp/up-test-log-XXXXXX");
@@ -228,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_reopen_under_load),
         cmocka_unit_test(test_journal_form),
         cmocka_unit_test(test_system_error_text),
+        cmocka_unit_test(test_limited_due),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[128];
