@@ -13,6 +13,7 @@ target's queue held all of them and the healthy target got ~250 of 3,000 (no_buf
 import tempfile
 
 from harness import *
+from stalled_util import check_stalled_run, send_spread
 
 N = 3000
 # (datagram size, --readers, --buffer, --channel-size)
@@ -49,33 +50,6 @@ def rate_for(size):
     return min(20000, 130_000_000 // size)
 
 
-def send_spread(data, port, rate, nsock):
-    """Send data to 127.0.0.1:port at about `rate`/s, round-robin over nsock source ports, so that
-    SO_REUSEPORT spreads them over the readers. Bounded by len(data)."""
-    rate = max(100, int(rate * RATE_SCALE))
-    socks = []
-    for _ in range(nsock):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
-        socks.append(s)
-    start = time.time()
-    burst = max(1, rate // 1000)
-    for i, p in enumerate(data):
-        s = socks[i % nsock]
-        while True:
-            try:
-                s.sendto(p, ("127.0.0.1", port))
-                break
-            except BlockingIOError:
-                time.sleep(0.001)
-        if i % burst == burst - 1:
-            ahead = (i + 1) / rate - (time.time() - start)
-            if ahead > 0:
-                time.sleep(ahead)
-    for s in socks:
-        s.close()
-
-
 def run_case(size, readers, buffer, channel):
     label = "size=%d readers=%d buffer=%s channel-size=%s" % (size, readers, buffer or "default", channel or "default")
     d = tempfile.mkdtemp(prefix="up-stalled-")
@@ -96,24 +70,9 @@ def run_case(size, readers, buffer, channel):
         send_spread(data, src, rate_for(size), 16 if readers > 1 else 1)
         got = a.wait_for(N, timeout=30)
         rc = p.stop()
-        g, t = p.final_totals()
-        counters = "globals %r, targets %r" % (g, t)
-        check(rc == 0, "%s: exit status %d" % (label, rc))
-        check(set(t) == {a.addr, "unix:" + path}, "%s: both targets in the final totals: %s" % (label, sorted(t)))
-        check(g["no_buffer"] == 0, "%s: no_buffer == 0 (%s)" % (label, counters))
-        check(g["received"] + g["kernel_drops"] == N, "%s: received + kernel_drops == %d (%s)" % (label, N, counters))
-        check(g["received"] == N, "%s: the proxy received all %d (%s)" % (label, N, counters))
-        h, s = t[a.addr], t["unix:" + path]
-        check(got == N and h["sent"] == N, "%s: healthy target got %d of %d, sent=%d (%s)"
-              % (label, got, N, h["sent"], counters))
-        check(same_multiset(a.got, data), "%s: healthy target byte for byte" % label)
-        check(accounted(h) == h["sent"], "%s: healthy target dropped nothing: %r" % (label, h))
-        check(s["dropped_queue_full"] + s["dropped_shutdown"] > 0, "%s: the target really stalled: %r" % (label, s))
-        check(s["dropped_send_error"] == 0, "%s: stalled target: no send errors: %r" % (label, s))
+        s = check_stalled_run(label, p, rc, a, got, data, "unix:" + path)
         if channel and channel * readers < N:
             check(s["dropped_queue_full"] > 0, "%s: the stalled target's queue filled: %r" % (label, s))
-        for name, c in t.items():
-            check(accounted(c) == g["received"], "%s: %s: sent + drops == received: %r" % (label, name, c))
     except SystemExit:
         print(p.text()[-4000:])
         raise
