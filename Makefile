@@ -1,5 +1,5 @@
 # Top-level wrapper around CMake. `make` leaves the daemon at build/udp-proxy.
-# Targets: all, test, run, asan, tsan, fuzz, windows, bench, format, format-check, install, clean.
+# Targets: all, test, run, asan, tsan, ubsan, fuzz, windows, bench, format, format-check, install, clean.
 BUILD ?= build
 CMAKE ?= cmake
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -12,7 +12,7 @@ SYSCONFDIR ?= /etc
 FUZZ_SECONDS ?= 20
 TEST_FUZZ_SECONDS ?= 10
 
-.PHONY: all configure deps-build test test-normal test-asan test-tsan asan tsan fuzz run windows bench format format-check deps install uninstall clean
+.PHONY: all configure deps-build test test-normal test-asan test-tsan test-ubsan asan tsan ubsan fuzz run windows bench format format-check deps install uninstall clean
 
 all: configure
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
@@ -55,6 +55,15 @@ asan:
 
 tsan:
 	$(CMAKE) -S . -B build-tsan -DUP_SANITIZE=thread && $(CMAKE) --build build-tsan -j $(JOBS)
+
+# UBSan alone (glibc's allocator, so misaligned objects show), in build-ubsan.
+ubsan:
+	$(CMAKE) -S . -B build-ubsan -DUP_SANITIZE=undefined && $(CMAKE) --build build-ubsan -j $(JOBS)
+
+test-ubsan:
+	$(CMAKE) -S . -B build-ubsan -DUP_WERROR=ON -DUP_SANITIZE=undefined $(CMAKE_FLAGS)
+	$(CMAKE) --build build-ubsan -j $(JOBS)
+	cd build-ubsan && UP_TEST_RATE_SCALE=0.5 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
 # libFuzzer targets (tests/fuzz, clang + ASan+UBSan) in build-fuzz, each run
 # for FUZZ_SECONDS (default 20).

@@ -207,7 +207,13 @@ int up_proxy_new(const struct up_options *opt, struct up_proxy **out, char *err,
         r = up_reader_init(&p->readers[i], i, s, &p->route, p->pool_targets, opt->buffer, opt->channel_size, &p->stop);
         if (r != UP_OK) {
             up_sock_close(s);
-            snprintf(err, errlen, "cannot set up reader %zu: %s", i, up_strerror(r));
+            if (r == UP_ENOMEM)
+                snprintf(err, errlen,
+                         "cannot set up reader %zu: cannot reserve %.1f GiB of buffers (targets x --channel-size x "
+                         "--buffer); lower --buffer to the largest datagram expected, or --channel-size",
+                         i, up_reader_reserve_bytes(p->pool_targets, opt->buffer, opt->channel_size) / (1 << 30));
+            else
+                snprintf(err, errlen, "cannot set up reader %zu: %s", i, up_strerror(r));
             goto fail;
         }
     }

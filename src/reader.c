@@ -18,6 +18,25 @@ static size_t large_size_for(uint32_t buffer)
     return buffer > UP_SLOT_SIZE ? buffer - UP_SLOT_SIZE : 0;
 }
 
+/* Enough packets that the pool can never run dry: every target queue full,
+ * plus one batch being received. Each packet carries its own room for a
+ * datagram of --buffer bytes, so a full queue holds its own bytes and never
+ * another target's (whatever the datagram size). Untouched pages cost
+ * nothing. */
+static size_t pool_count(size_t ntargets, uint32_t channel_size)
+{
+    size_t cap = 1;
+    while (cap < channel_size)
+        cap <<= 1;
+    return ntargets * cap + 2 * UP_BATCH;
+}
+
+double up_reader_reserve_bytes(size_t pool_targets, uint32_t buffer, uint32_t channel_size)
+{
+    return (double)pool_count(pool_targets, channel_size) *
+           (double)(sizeof(struct up_packet) + UP_SLOT_SIZE + large_size_for(buffer));
+}
+
 /* Point receive entry i at its reserved packet (or the scratch area). */
 static void reserve(struct up_reader *rd, size_t i)
 {
@@ -49,17 +68,8 @@ int up_reader_init(struct up_reader *rd, size_t index, up_sock sock, _Atomic(con
     rd->swap_sock = UP_SOCK_INVALID;
     size_t ntargets = pool_targets;
 
-    /* Enough packets that the pool can never run dry: every target queue
-     * full, plus one batch being received. Each packet carries its own
-     * room for a datagram of --buffer bytes, so a full queue holds its own
-     * bytes and never another target's (whatever the datagram size).
-     * Untouched pages cost nothing. */
-    size_t cap = 1;
-    while (cap < channel_size)
-        cap <<= 1;
-    size_t count = ntargets * cap + 2 * UP_BATCH;
-    size_t lsize = large_size_for(buffer);
-    int r = up_pool_init(&rd->pool, count, lsize);
+    size_t count = pool_count(ntargets, channel_size);
+    int r = up_pool_init(&rd->pool, count, large_size_for(buffer));
     if (r != UP_OK)
         goto fail;
     r = up_io_new(UP_BATCH, &rd->io);
@@ -70,7 +80,7 @@ int up_reader_init(struct up_reader *rd, size_t index, up_sock sock, _Atomic(con
     rd->out = up_calloc(UP_BATCH, sizeof(*rd->out));
     rd->sdg = up_calloc(UP_BATCH, sizeof(*rd->sdg));
     rd->unheld = up_calloc(UP_BATCH, sizeof(*rd->unheld));
-    rd->scratch = up_calloc(1, UP_SLOT_SIZE + lsize);
+    rd->scratch = up_calloc(1, UP_SLOT_SIZE + large_size_for(buffer));
     rd->from = up_calloc(UP_BATCH, sizeof(*rd->from));
     if (!rd->rdg || !rd->res || !rd->out || !rd->sdg || !rd->unheld || !rd->scratch || !rd->from) {
         r = UP_ENOMEM;

@@ -77,6 +77,10 @@ struct up_reader {
  * free but the socket. */
 int up_reader_init(struct up_reader *rd, size_t index, up_sock sock, _Atomic(const struct up_route *) *route,
                    size_t pool_targets, uint32_t buffer, uint32_t channel_size, const atomic_int *stop);
+/* Address space (bytes) one reader's pool reserves: (pool_targets x queue
+ * capacity + 2 batches) packets of a descriptor, a slot and room for the
+ * rest of --buffer. Resident only where datagrams land. */
+double up_reader_reserve_bytes(size_t pool_targets, uint32_t buffer, uint32_t channel_size);
 int up_reader_start(struct up_reader *rd);
 void up_reader_join(struct up_reader *rd);
 void up_reader_destroy(struct up_reader *rd);
