@@ -23,6 +23,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "fence.h" /* UP_TSAN */
 #include "platform.h"
 #include "pool.h"
 #include "queue.h"
@@ -207,10 +208,13 @@ static void test_every_packet_can_be_large(void **state)
 static void test_init_touches_nothing(void **state)
 {
     (void)state;
-#ifdef __linux__
+#if defined(UP_TSAN)
+    print_message("skipped under TSan: its calloc writes every page it returns\n");
+    skip();
+#elif defined(__linux__)
     struct up_pool p;
-    const size_t count = (size_t)1 << 18; /* 16 MiB of descriptors */
-    assert_int_equal(up_pool_init(&p, count, LARGE_SIZE), UP_OK);
+    const size_t count = (size_t)1 << 16; /* 4 MiB of descriptors */
+    assert_int_equal(up_pool_init(&p, count, 0), UP_OK);
     long page = sysconf(_SC_PAGESIZE);
     uintptr_t lo = ((uintptr_t)p.packets + (uintptr_t)page - 1) & ~(uintptr_t)(page - 1);
     uintptr_t hi = ((uintptr_t)(p.packets + count)) & ~(uintptr_t)(page - 1);
