@@ -176,11 +176,14 @@ static size_t accept_batch(struct up_reader *rd, size_t r)
 }
 
 /* Offer the m accepted packets to every target. Each packet starts with one
- * reference per target (none for us: only this thread ever takes it back
- * out of the pool, so no writer's release can recycle it under us). A
- * target that keeps a packet in its queue owns that reference; for the
- * others we give it back at the end, in one step per packet, and nothing at
- * all when every target kept it (the common case under load). */
+ * reference per target and none for us. A target that keeps a packet in its
+ * queue owns that reference; the references of the others stay with us
+ * until the end, so the packet cannot go back to the pool while we still
+ * send it inline or directly for them; then we give them back, in one step
+ * per packet, and nothing at all when every target kept it (the common case
+ * under load). A packet every target kept may be returned by the writers
+ * while we are still here: harmless, we no longer touch it, and only this
+ * thread ever takes packets out of the pool again. */
 static void fan_out(struct up_reader *rd, const struct up_route *rt, size_t m)
 {
     unsigned ntargets = (unsigned)rt->ntargets;
