@@ -1,5 +1,5 @@
 # Top-level wrapper around CMake. `make` leaves the daemon at build/udp-proxy.
-# Targets: all, test, run, asan, tsan, fuzz, windows, dist, bench, format, format-check, install, clean.
+# Targets: all, test, run, asan, tsan, ubsan, fuzz, windows, dist, bench, format, format-check, install, clean.
 BUILD ?= build
 CMAKE ?= cmake
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -15,7 +15,7 @@ INSTALL_STRIP ?= -s
 FUZZ_SECONDS ?= 20
 TEST_FUZZ_SECONDS ?= 10
 
-.PHONY: dist deps-dist all configure deps-build test test-normal test-asan test-ubsan test-tsan asan tsan fuzz run windows bench format format-check deps install uninstall clean
+.PHONY: dist deps-dist all configure deps-build test test-normal test-asan test-ubsan test-tsan asan tsan ubsan fuzz run windows bench format format-check deps install uninstall clean
 
 all: configure
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
@@ -76,6 +76,10 @@ asan:
 
 tsan:
 	$(CMAKE) -S . -B build-tsan -DUP_SANITIZE=thread && $(CMAKE) --build build-tsan -j $(JOBS)
+
+# UBSan alone (glibc's allocator, so misaligned objects show), in build-ubsan.
+ubsan:
+	$(CMAKE) -S . -B build-ubsan -DUP_SANITIZE=undefined && $(CMAKE) --build build-ubsan -j $(JOBS)
 
 # libFuzzer targets (tests/fuzz, clang + ASan+UBSan) in build-fuzz, each run
 # for FUZZ_SECONDS (default 20).

@@ -27,7 +27,7 @@ static const struct spec specs[] = {
     {"channel-size", K_U32, 1, 1u << 20, F(channel_size)},
     {"rcvbuf", K_SIZE, 4096, 1u << 30, F(rcvbuf)},
     {"sndbuf", K_SIZE, 4096, 1u << 30, F(sndbuf)},
-    {"readers", K_U32, 1, 64, F(readers)},
+    {"readers", K_U32, 1, UP_READERS_MAX, F(readers)},
     {"stats-interval", K_U32, 0, 86400, F(stats_interval)},
     {"drain-timeout", K_MS, 0, 3600000, F(drain_ms)},
     {"log-file", K_PATH, 0, 0, F(log_file)},

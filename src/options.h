@@ -18,6 +18,7 @@
 #include "target_opts.h"
 
 #define UP_TARGETS_MAX 64
+#define UP_READERS_MAX 64 /* --readers at most */
 #define UP_ALLOW_MAX 64
 #define UP_PATH_MAX 1024
 

@@ -6,47 +6,56 @@
 #include "alloc.h"
 #include "error.h"
 
-int up_pool_init(struct up_pool *p, size_t count, size_t large_count, size_t large_size)
+int up_pool_init(struct up_pool *p, size_t count, size_t large_size)
 {
     memset(p, 0, sizeof(*p));
     atomic_init(&p->returned, NULL);
     p->count = count;
-    p->large_count = large_size ? large_count : 0;
     p->large_size = large_size;
-    p->packets = up_calloc(count, sizeof(*p->packets));
+    if (count > SIZE_MAX / sizeof(struct up_packet) - 1 || count > SIZE_MAX / UP_SLOT_SIZE ||
+        (large_size && count > SIZE_MAX / large_size))
+        return UP_ENOMEM;
     /* calloc of a large block maps fresh zero pages: nothing is touched
-     * until a datagram lands there, so unused slots cost no resident memory. */
+     * until a datagram lands there, so unused packets cost no resident
+     * memory. The descriptors are aligned by hand (one spare) rather than
+     * with up_calloc_aligned, which would write every page. */
+    p->packets_mem = up_calloc(count + 1, sizeof(struct up_packet));
     p->slots = up_calloc(count, UP_SLOT_SIZE);
-    if (p->large_count) {
-        p->large_mem = up_calloc(p->large_count, large_size);
-        p->large_free = up_calloc(p->large_count, sizeof(*p->large_free));
-    }
-    if (!p->packets || !p->slots || (p->large_count && (!p->large_mem || !p->large_free))) {
+    if (large_size)
+        p->large_mem = up_calloc(count, large_size);
+    if (!p->packets_mem || !p->slots || (large_size && !p->large_mem)) {
         up_pool_destroy(p);
         return UP_ENOMEM;
     }
-    for (size_t i = 0; i < count; i++) {
-        struct up_packet *pkt = &p->packets[i];
-        atomic_init(&pkt->refs, 0);
-        pkt->data = p->slots + i * UP_SLOT_SIZE;
-        pkt->pool = p;
-    }
-    /* No free list yet: never-used packets are handed out in order only
-     * when no used one is free (see up_pool_get). */
+    uintptr_t a =
+        ((uintptr_t)p->packets_mem + _Alignof(struct up_packet) - 1) & ~(uintptr_t)(_Alignof(struct up_packet) - 1);
+    p->packets = (struct up_packet *)a;
+    /* No free list yet: never-used packets are set up and handed out in
+     * order only when no used one is free (see up_pool_get). */
     p->fresh_next = 0;
-    p->free_count = count;
-    for (size_t i = p->large_count; i-- > 0;)
-        p->large_free[p->large_top++] = p->large_mem + i * large_size;
     return UP_OK;
 }
 
 void up_pool_destroy(struct up_pool *p)
 {
-    up_free(p->packets);
+    up_free(p->packets_mem);
     up_free(p->slots);
     up_free(p->large_mem);
-    up_free(p->large_free);
     memset(p, 0, sizeof(*p));
+}
+
+/* The first use of packet i: point it at its memory. */
+static struct up_packet *fresh_packet(struct up_pool *p)
+{
+    size_t i = p->fresh_next++;
+    struct up_packet *pkt = &p->packets[i];
+    atomic_init(&pkt->refs, 0);
+    pkt->len = 0;
+    pkt->data = p->slots + i * UP_SLOT_SIZE;
+    pkt->large = p->large_size ? p->large_mem + i * p->large_size : NULL;
+    pkt->next = NULL;
+    pkt->pool = p;
+    return pkt;
 }
 
 struct up_packet *up_pool_get(struct up_pool *p)
@@ -59,60 +68,18 @@ struct up_packet *up_pool_get(struct up_pool *p)
          * up_pool_return_chain, so their last reads of the bytes happen
          * before we let the kernel overwrite them. */
         pkt = atomic_exchange_explicit(&p->returned, NULL, memory_order_acquire);
-        if (!pkt) {
-            if (p->fresh_next == p->count)
-                return NULL;
-            p->free_count--;
-            return &p->packets[p->fresh_next++];
-        }
-        /* Free their large buffers now, all of them: left on the packets
-         * they would stay out of up_pool_get_large()'s reach until each
-         * packet is taken again (a no_buffer drop meanwhile). */
-        size_t n = 0;
-        for (struct up_packet *q = pkt; q; q = q->next) {
-            if (q->large) {
-                p->large_free[p->large_top++] = q->large;
-                q->large = NULL;
-            }
-            n++;
-        }
-        p->free_count += n;
+        if (!pkt)
+            return p->fresh_next == p->count ? NULL : fresh_packet(p);
     }
     p->free = pkt->next;
-    p->free_count--;
     pkt->next = NULL;
-    if (pkt->large) {
-        p->large_free[p->large_top++] = pkt->large;
-        pkt->large = NULL;
-    }
     return pkt;
-}
-
-uint8_t *up_pool_get_large(struct up_pool *p)
-{
-    if (p->large_top == 0) {
-        /* Large buffers come back attached to their packets: recycle some. */
-        struct up_packet *got = atomic_exchange_explicit(&p->returned, NULL, memory_order_acquire);
-        while (got) {
-            struct up_packet *next = got->next;
-            up_pool_put(p, got);
-            got = next;
-        }
-        if (p->large_top == 0)
-            return NULL;
-    }
-    return p->large_free[--p->large_top];
 }
 
 void up_pool_put(struct up_pool *p, struct up_packet *pkt)
 {
-    if (pkt->large) {
-        p->large_free[p->large_top++] = pkt->large;
-        pkt->large = NULL;
-    }
     pkt->next = p->free;
     p->free = pkt;
-    p->free_count++;
 }
 
 void up_pool_return_chain(struct up_pool *p, struct up_packet *first, struct up_packet *last)

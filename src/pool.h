@@ -3,10 +3,19 @@
  *
  * Each reader thread owns one pool, made at start-up: no allocation on the
  * per-datagram path. A datagram lives in one up_packet: a small slot of
- * UP_SLOT_SIZE bytes (most DogStatsD datagrams fit) and, only for larger
- * datagrams, a large continuation buffer (the rest, up to --buffer). The
- * kernel scatters each datagram over both (two iovecs), and the writers
- * gather them back with sendmmsg: no copy anywhere, even for 64 KiB ones.
+ * UP_SLOT_SIZE bytes (most DogStatsD datagrams fit) and, when --buffer is
+ * larger than a slot, the packet's own continuation area for the rest (up
+ * to --buffer). The kernel scatters each datagram over both (two iovecs),
+ * and the writers gather them back with sendmmsg: no copy anywhere, even
+ * for 64 KiB ones.
+ *
+ * Every packet has its own continuation area (there is no shared pool of
+ * large buffers): a target that holds packets in its queue holds their
+ * bytes with them, and nothing else. So whatever its size, a datagram can
+ * only be refused when every packet is in flight, which the reader's sizing
+ * (every target queue full) rules out. The areas are reserved address space:
+ * pages become resident only where a datagram lands (a 4 KB datagram
+ * touches one page of its area), and LIFO reuse keeps the same few warm.
  *
  * Ownership: the owning reader takes packets (up_pool_get), fills them and
  * hands one reference to each target queue it pushes the packet to
@@ -28,52 +37,48 @@
 
 struct up_pool;
 
+/* One cache line each: a writer's release of one packet never bounces the
+ * line the reader is filling for the next (descriptors are contiguous). */
 struct up_packet {
-    atomic_uint refs;       /* holders that have yet to release it */
-    uint32_t len;           /* datagram length, bytes */
-    uint8_t *data;          /* small slot: first UP_SLOT_SIZE bytes */
-    uint8_t *large;         /* continuation (bytes past UP_SLOT_SIZE) or NULL */
-    struct up_packet *next; /* free-list link, only while free */
-    struct up_pool *pool;   /* owner, to return to */
+    _Alignas(64) atomic_uint refs; /* holders that have yet to release it */
+    uint32_t len;                  /* datagram length, bytes */
+    uint8_t *data;                 /* small slot: first UP_SLOT_SIZE bytes */
+    uint8_t *large;                /* own continuation area (bytes past UP_SLOT_SIZE), NULL if none */
+    struct up_packet *next;        /* free-list link, only while free */
+    struct up_pool *pool;          /* owner, to return to */
 };
 
 struct up_pool {
     /* Owner (reader thread) only. */
     struct up_packet *free; /* private LIFO free list (hot buffers first) */
-    uint8_t **large_free;   /* private stack of free large buffers */
-    size_t large_top;       /* entries in large_free */
-    size_t free_count;      /* packets the owner can take now (private list + never used) */
-    size_t fresh_next;      /* packets[fresh_next..count) were never used */
+    size_t fresh_next;      /* packets[fresh_next..count) were never used (nor initialised) */
     /* Any thread pushes, the owner takes all: see pool.c. */
     _Alignas(64) _Atomic(struct up_packet *) returned;
     /* Storage, fixed after up_pool_init. */
-    _Alignas(64) struct up_packet *packets; /* count descriptors */
+    _Alignas(64) struct up_packet *packets; /* count descriptors (64-byte aligned inside packets_mem) */
+    void *packets_mem;                      /* the allocation behind packets */
     uint8_t *slots;                         /* count * UP_SLOT_SIZE bytes */
-    uint8_t *large_mem;                     /* large_count * large_size bytes */
-    size_t count;                           /* packets (small slots) */
-    size_t large_count;                     /* large buffers */
-    size_t large_size;                      /* bytes in a large buffer (0: none) */
+    uint8_t *large_mem;                     /* count * large_size bytes, or NULL */
+    size_t count;                           /* packets */
+    size_t large_size;                      /* bytes in a packet's continuation area (0: none) */
 };
 
-/* Make a pool of `count` packets and `large_count` large buffers of
- * `large_size` bytes (0/0 when --buffer fits a slot). Memory is reserved,
- * not touched: pages become resident only when used.
- * Returns UP_OK or UP_ENOMEM. Release with up_pool_destroy(). */
-int up_pool_init(struct up_pool *p, size_t count, size_t large_count, size_t large_size);
+/* Make a pool of `count` packets, each with a small slot and, if large_size
+ * is not 0, a continuation area of large_size bytes. Memory is reserved,
+ * not touched (not even the descriptors): pages become resident only when
+ * used. Returns UP_OK or UP_ENOMEM. Release with up_pool_destroy(). */
+int up_pool_init(struct up_pool *p, size_t count, size_t large_size);
 void up_pool_destroy(struct up_pool *p);
 
-/* Owner only: a free packet with refs 0 and no large buffer, or NULL when
- * every packet is in flight. */
+/* Owner only: a free packet with refs 0, or NULL when every packet is in
+ * flight. Its `large` is its own area (NULL when the pool has none). */
 struct up_packet *up_pool_get(struct up_pool *p);
-
-/* Owner only: a free large buffer or NULL. */
-uint8_t *up_pool_get_large(struct up_pool *p);
 
 /* Owner only: give back a packet that no other thread ever saw. */
 void up_pool_put(struct up_pool *p, struct up_packet *pkt);
 
 /* Any thread: drop `n` references to pkt; the one that drops the last
- * returns the packet (and its large buffer) to its pool. */
+ * returns the packet to its pool. */
 void up_packet_release(struct up_packet *pkt, unsigned n);
 
 /* Any thread: return a chain of packets (linked by ->next, refs already 0)

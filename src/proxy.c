@@ -178,7 +178,13 @@ int up_proxy_new(const struct up_options *opt, struct up_proxy **out, char *err,
      * can (Windows cannot: there such a rebind fails and the reload is
      * refused, the running source stays). */
     p->reuseport = p->nreaders > 1 || (UP_HAVE_REUSEPORT && opt->config[0] != '\0');
-    p->readers = up_calloc(p->nreaders, sizeof(*p->readers));
+    if (p->nreaders == 0 || p->nreaders > UP_READERS_MAX) {
+        snprintf(err, errlen, "--readers %zu: must be 1..%d", p->nreaders, UP_READERS_MAX);
+        up_free(p);
+        return UP_EINVAL;
+    }
+    /* Aligned: struct up_reader has _Alignas(64) members. */
+    p->readers = up_calloc_aligned(_Alignof(struct up_reader), p->nreaders * sizeof(*p->readers));
     p->cur = up_calloc(1, sizeof(*p->cur));
     if (!p->readers || !p->cur) {
         snprintf(err, errlen, "out of memory");
@@ -207,7 +213,13 @@ int up_proxy_new(const struct up_options *opt, struct up_proxy **out, char *err,
         r = up_reader_init(&p->readers[i], i, s, &p->route, p->pool_targets, opt->buffer, opt->channel_size, &p->stop);
         if (r != UP_OK) {
             up_sock_close(s);
-            snprintf(err, errlen, "cannot set up reader %zu: %s", i, up_strerror(r));
+            if (r == UP_ENOMEM)
+                snprintf(err, errlen,
+                         "cannot set up reader %zu: cannot reserve %.1f GiB of buffers (targets x --channel-size x "
+                         "--buffer); lower --buffer to the largest datagram expected, or --channel-size",
+                         i, up_reader_reserve_bytes(p->pool_targets, opt->buffer, opt->channel_size) / (1 << 30));
+            else
+                snprintf(err, errlen, "cannot set up reader %zu: %s", i, up_strerror(r));
             goto fail;
         }
     }
@@ -337,10 +349,10 @@ int up_proxy_source_addr(struct up_proxy *p, char *buf, size_t size)
  * table. */
 static void wait_readers_pass(struct up_proxy *p)
 {
-    uint_fast64_t seen[64];
-    for (size_t i = 0; i < p->nreaders && i < 64; i++)
+    uint_fast64_t seen[UP_READERS_MAX]; /* nreaders <= UP_READERS_MAX: options.c */
+    for (size_t i = 0; i < p->nreaders; i++)
         seen[i] = atomic_load_explicit(&p->readers[i].epoch, memory_order_seq_cst);
-    for (size_t i = 0; i < p->nreaders && i < 64; i++)
+    for (size_t i = 0; i < p->nreaders; i++)
         while (atomic_load_explicit(&p->readers[i].epoch, memory_order_seq_cst) == seen[i])
             up_sleep_ms(1);
 }
@@ -427,7 +439,7 @@ int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err
 {
     static struct up_options n; /* large: off the stack; control thread only */
     struct up_target *added[UP_TARGETS_MAX], *removed[UP_TARGETS_MAX];
-    up_sock fresh[64];
+    up_sock fresh[UP_READERS_MAX]; /* nreaders <= UP_READERS_MAX: options.c */
     size_t nadded = 0, nremoved = 0, nkept = 0;
     bool steered = false;
     struct up_route *nr = NULL;
@@ -634,7 +646,7 @@ void up_proxy_free(struct up_proxy *p)
     if (p->cur)
         for (size_t i = 0; i < p->cur->ntargets; i++)
             target_free(p->cur->targets[i]);
-    up_free(p->readers);
+    up_free_aligned(p->readers);
     up_free(p->cur);
     up_free(p);
 }

@@ -87,7 +87,12 @@ void up_queue_consume(struct up_queue *q, size_t n)
 
 size_t up_queue_depth(struct up_queue *q)
 {
-    size_t tail = atomic_load_explicit(&q->tail, memory_order_acquire);
+    /* head first: tail only grows, so the later tail is >= this head and
+     * the difference cannot wrap. From a third thread the two loads are
+     * not one snapshot (the producer may refill what the consumer freed in
+     * between), hence the clamp. */
     size_t head = atomic_load_explicit(&q->head, memory_order_acquire);
-    return tail - head;
+    size_t tail = atomic_load_explicit(&q->tail, memory_order_acquire);
+    size_t depth = tail - head;
+    return depth <= q->mask ? depth : q->mask + 1;
 }

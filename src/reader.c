@@ -5,6 +5,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "fence.h"
 
 /* How long an idle receive waits before looking at the stop flag. */
 #define IDLE_WAIT_MS 200
@@ -17,20 +18,37 @@ static size_t large_size_for(uint32_t buffer)
     return buffer > UP_SLOT_SIZE ? buffer - UP_SLOT_SIZE : 0;
 }
 
-/* Point receive entry i at its reserved buffers (or the scratch area). */
+/* Enough packets that the pool can never run dry: every target queue full,
+ * plus one batch being received. Each packet carries its own room for a
+ * datagram of --buffer bytes, so a full queue holds its own bytes and never
+ * another target's (whatever the datagram size). Untouched pages cost
+ * nothing. */
+static size_t pool_count(size_t ntargets, uint32_t channel_size)
+{
+    size_t cap = 1;
+    while (cap < channel_size)
+        cap <<= 1;
+    return ntargets * cap + 2 * UP_BATCH;
+}
+
+double up_reader_reserve_bytes(size_t pool_targets, uint32_t buffer, uint32_t channel_size)
+{
+    return (double)pool_count(pool_targets, channel_size) *
+           (double)(sizeof(struct up_packet) + UP_SLOT_SIZE + large_size_for(buffer));
+}
+
+/* Point receive entry i at its reserved packet (or the scratch area). */
 static void reserve(struct up_reader *rd, size_t i)
 {
     struct up_dgram *d = &rd->rdg[i];
     size_t large = large_size_for(rd->buffer);
     if (!rd->res[i])
         rd->res[i] = up_pool_get(&rd->pool);
-    uint8_t *slot = rd->res[i] ? rd->res[i]->data : rd->scratch;
-    UP_BUF_SET(d->iov[0], slot, rd->buffer < UP_SLOT_SIZE ? rd->buffer : UP_SLOT_SIZE);
+    struct up_packet *p = rd->res[i];
+    UP_BUF_SET(d->iov[0], p ? p->data : rd->scratch, rd->buffer < UP_SLOT_SIZE ? rd->buffer : UP_SLOT_SIZE);
     d->iovcnt = 1;
     if (large) {
-        if (!rd->res_large[i])
-            rd->res_large[i] = up_pool_get_large(&rd->pool);
-        UP_BUF_SET(d->iov[1], rd->res_large[i] ? rd->res_large[i] : rd->scratch + UP_SLOT_SIZE, large);
+        UP_BUF_SET(d->iov[1], p ? p->large : rd->scratch + UP_SLOT_SIZE, large);
         d->iovcnt = 2;
     }
 }
@@ -50,24 +68,8 @@ int up_reader_init(struct up_reader *rd, size_t index, up_sock sock, _Atomic(con
     rd->swap_sock = UP_SOCK_INVALID;
     size_t ntargets = pool_targets;
 
-    /* Enough packets that the pool can never run dry: every target queue
-     * full, plus one batch being received. Untouched pages cost nothing. */
-    size_t cap = 1;
-    while (cap < channel_size)
-        cap <<= 1;
-    size_t count = ntargets * cap + 2 * UP_BATCH;
-    /* Large buffers are virtual memory until used; bound them at 16 MiB
-     * of address space (and at least two batches). */
-    size_t lsize = large_size_for(buffer);
-    size_t lcount = 0;
-    if (lsize) {
-        lcount = ((size_t)16 << 20) / lsize;
-        if (lcount < 2 * UP_BATCH)
-            lcount = 2 * UP_BATCH;
-        if (lcount > count)
-            lcount = count;
-    }
-    int r = up_pool_init(&rd->pool, count, lcount, lsize);
+    size_t count = pool_count(ntargets, channel_size);
+    int r = up_pool_init(&rd->pool, count, large_size_for(buffer));
     if (r != UP_OK)
         goto fail;
     r = up_io_new(UP_BATCH, &rd->io);
@@ -75,13 +77,12 @@ int up_reader_init(struct up_reader *rd, size_t index, up_sock sock, _Atomic(con
         goto fail;
     rd->rdg = up_calloc(UP_BATCH, sizeof(*rd->rdg));
     rd->res = up_calloc(UP_BATCH, sizeof(*rd->res));
-    rd->res_large = up_calloc(UP_BATCH, sizeof(*rd->res_large));
     rd->out = up_calloc(UP_BATCH, sizeof(*rd->out));
     rd->sdg = up_calloc(UP_BATCH, sizeof(*rd->sdg));
     rd->unheld = up_calloc(UP_BATCH, sizeof(*rd->unheld));
-    rd->scratch = up_calloc(1, UP_SLOT_SIZE + lsize);
+    rd->scratch = up_calloc(1, UP_SLOT_SIZE + large_size_for(buffer));
     rd->from = up_calloc(UP_BATCH, sizeof(*rd->from));
-    if (!rd->rdg || !rd->res || !rd->res_large || !rd->out || !rd->sdg || !rd->unheld || !rd->scratch || !rd->from) {
+    if (!rd->rdg || !rd->res || !rd->out || !rd->sdg || !rd->unheld || !rd->scratch || !rd->from) {
         r = UP_ENOMEM;
         goto fail;
     }
@@ -89,7 +90,8 @@ int up_reader_init(struct up_reader *rd, size_t index, up_sock sock, _Atomic(con
         reserve(rd, i);
     return UP_OK;
 fail:
-    rd->sock = UP_SOCK_INVALID; /* the caller still owns it */
+    rd->sock = UP_SOCK_INVALID;  /* the caller still owns it: */
+    rd->rsock = UP_SOCK_INVALID; /* closed by neither name */
     up_reader_destroy(rd);
     return r;
 }
@@ -99,7 +101,6 @@ void up_reader_destroy(struct up_reader *rd)
     up_io_free(rd->io);
     up_free(rd->rdg);
     up_free(rd->res);
-    up_free(rd->res_large);
     up_free(rd->out);
     up_free(rd->sdg);
     up_free(rd->unheld);
@@ -167,14 +168,10 @@ static size_t accept_batch(struct up_reader *rd, const struct up_route *rt, size
             continue;
         }
         struct up_packet *p = rd->res[i];
-        if (!p || (d->len > UP_SLOT_SIZE && !rd->res_large[i])) {
+        if (!p) {
             nobuf++;
             up_log_limited(&rd->rl_nobuf, UP_LOG_WARN, "dropped a datagram: no free buffer (counted in no_buffer)");
             continue;
-        }
-        if (d->len > UP_SLOT_SIZE) {
-            p->large = rd->res_large[i];
-            rd->res_large[i] = NULL;
         }
         p->len = d->len;
         rd->res[i] = NULL;
@@ -196,23 +193,37 @@ static size_t accept_batch(struct up_reader *rd, const struct up_route *rt, size
     return m;
 }
 
+/* Offer the m accepted packets to every target. Each packet starts with one
+ * reference per target and none for us. A target that keeps a packet in its
+ * queue owns that reference; the references of the others stay with us
+ * until the end, so the packet cannot go back to the pool while we still
+ * send it inline or directly for them; then we give them back, in one step
+ * per packet, and nothing at all when every target kept it (the common case
+ * under load). A packet every target kept may be returned by the writers
+ * while we are still here: harmless, we no longer touch it, and only this
+ * thread ever takes packets out of the pool again. */
 static void fan_out(struct up_reader *rd, const struct up_route *rt, size_t m)
 {
-    unsigned holders = (unsigned)rt->ntargets + 1; /* every target + us */
+    unsigned ntargets = (unsigned)rt->ntargets;
+    struct up_target *pushed_to[UP_TARGETS_MAX];
+    size_t npushed = 0;
     for (size_t j = 0; j < m; j++) {
         /* Relaxed: the queue push (release) publishes it to the writers. */
-        atomic_store_explicit(&rd->out[j]->refs, holders, memory_order_relaxed);
+        atomic_store_explicit(&rd->out[j]->refs, ntargets, memory_order_relaxed);
         up_packet_to_dgram(rd->out[j], &rd->sdg[j]);
-        rd->unheld[j] = 1; /* our own reference */
+        rd->unheld[j] = 0;
     }
     for (size_t t = 0; t < rt->ntargets; t++) {
         struct up_target *tg = rt->targets[t];
-        struct up_target_counters *c = &tg->by_reader[rd->index].c;
+        struct up_target_slot *slot = &tg->by_reader[rd->index];
+        struct up_target_counters *c = &slot->c;
         struct up_queue *q = &tg->queues[rd->index];
         size_t k = 0;
         /* Inline only when the writer has finished everything we queued
-         * before: keeps each target's order. Never to a shaped or packed
-         * target: its writer does that work (target_shape.c). */
+         * before: keeps each target's order. Until we give this target's
+         * reference back (below), the packets stay ours to send from. Never
+         * to a shaped or packed target: its writer does that work
+         * (target_shape.c). */
         if (m <= UP_INLINE_MAX && !tg->shaper && up_queue_drained(q))
             k = up_target_send(tg, rd->io, rd->sdg, m, c, &rd->rl_send);
         for (size_t j = 0; j < k; j++)
@@ -221,16 +232,31 @@ static void fan_out(struct up_reader *rd, const struct up_route *rt, size_t m)
             continue;
         size_t pushed = up_queue_push(q, (void *const *)(rd->out + k), m - k);
         if (pushed)
-            up_target_wake(tg);
+            pushed_to[npushed++] = tg;
         if (k + pushed < m) {
             /* Queue full: the writer is behind (often just not scheduled).
              * Try the socket directly, still without waiting; only what the
              * socket will not take either is dropped. Order within this
-             * target may change then: UDP never promised it. */
+             * target may change then: UDP never promised it. A socket that
+             * refused is not asked again for the next `skip` batches (up to
+             * UP_DIRECT_BACKOFF_MAX): a stuck target must not cost every
+             * batch a failing system call. */
             size_t rest = m - k - pushed;
             size_t sent = 0;
-            if (!tg->shaper) /* a shaped target's bytes come from its writer only */
+            if (tg->shaper) {
+                /* a shaped target's bytes come from its writer only */
+            } else if (slot->direct_skip) {
+                slot->direct_skip--;
+            } else {
                 sent = up_target_send(tg, rd->io, rd->sdg + k + pushed, rest, c, &rd->rl_send);
+                if (sent < rest) {
+                    unsigned b = slot->direct_backoff ? slot->direct_backoff * 2 : 1;
+                    slot->direct_backoff = b < UP_DIRECT_BACKOFF_MAX ? b : UP_DIRECT_BACKOFF_MAX;
+                    slot->direct_skip = slot->direct_backoff;
+                } else {
+                    slot->direct_backoff = 0;
+                }
+            }
             for (size_t j = k + pushed; j < m; j++)
                 rd->unheld[j]++;
             if (sent < rest) {
@@ -242,11 +268,21 @@ static void fan_out(struct up_reader *rd, const struct up_route *rt, size_t m)
             }
         }
     }
+    /* Wake the writers we pushed to: one fence for all of them. */
+    if (npushed) {
+        up_full_fence();
+        for (size_t i = 0; i < npushed; i++)
+            up_target_wake_fenced(pushed_to[i]);
+    }
     for (size_t j = 0; j < m; j++) {
+        unsigned u = rd->unheld[j];
         struct up_packet *p = rd->out[j];
-        if (rd->unheld[j] == holders) {
-            up_pool_put(&rd->pool, p); /* no writer ever saw it */
-        } else if (atomic_fetch_sub_explicit(&p->refs, rd->unheld[j], memory_order_acq_rel) == rd->unheld[j]) {
+        if (u == ntargets) {
+            atomic_store_explicit(&p->refs, 0, memory_order_relaxed);
+            up_pool_put(&rd->pool, p); /* no writer ever saw it (or no targets) */
+        } else if (u == 0) {
+            continue; /* every target kept it: theirs now, do not touch it */
+        } else if (atomic_fetch_sub_explicit(&p->refs, u, memory_order_acq_rel) == u) {
             up_pool_put(&rd->pool, p); /* the writers were faster */
         }
     }

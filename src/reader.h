@@ -9,7 +9,7 @@
  * every reader has finished a batch (its `epoch` moved) before it frees the
  * old table or stops a removed target: readers take no lock and never wait.
  *
- *   recvmmsg(64) into reserved pool packets (scatter: slot + large buffer)
+ *   recvmmsg(64) into reserved pool packets (scatter: slot + its continuation)
  *     -> drop oversize (counted, never forwarded cut)
  *     -> for each target: if its queues are drained and the batch is small,
  *        sendmmsg inline (MSG_DONTWAIT); push what is left to its queue
@@ -63,10 +63,9 @@ struct up_reader {
     struct up_io *io;
     struct up_dgram *rdg;          /* [UP_BATCH] receive descriptors */
     struct up_packet **res;        /* [UP_BATCH] packet reserved per entry (NULL: scratch) */
-    uint8_t **res_large;           /* [UP_BATCH] large buffer reserved per entry (NULL: scratch) */
     struct up_packet **out;        /* [UP_BATCH] packets accepted this batch */
     struct up_dgram *sdg;          /* [UP_BATCH] send descriptors for inline sends */
-    unsigned *unheld;              /* [UP_BATCH] references nobody kept, per out entry */
+    unsigned *unheld;              /* [UP_BATCH] targets that did not keep the out entry */
     uint8_t *scratch;              /* receive space when the pool is empty; data discarded */
     struct sockaddr_storage *from; /* [UP_BATCH] sender addresses (only filled with --allow) */
     struct up_ratelimit rl_oversize, rl_queue, rl_send, rl_recv, rl_nobuf, rl_allow;
@@ -78,6 +77,10 @@ struct up_reader {
  * free but the socket. */
 int up_reader_init(struct up_reader *rd, size_t index, up_sock sock, _Atomic(const struct up_route *) *route,
                    size_t pool_targets, uint32_t buffer, uint32_t channel_size, const atomic_int *stop);
+/* Address space (bytes) one reader's pool reserves: (pool_targets x queue
+ * capacity + 2 batches) packets of a descriptor, a slot and room for the
+ * rest of --buffer. Resident only where datagrams land. */
+double up_reader_reserve_bytes(size_t pool_targets, uint32_t buffer, uint32_t channel_size);
 int up_reader_start(struct up_reader *rd);
 void up_reader_join(struct up_reader *rd);
 void up_reader_destroy(struct up_reader *rd);

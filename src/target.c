@@ -70,7 +70,7 @@ int up_target_init(struct up_target *t, const struct up_addr *addr, size_t nqueu
     }
     r = UP_ENOMEM;
     t->nqueues = nqueues;
-    t->queues = up_calloc(nqueues, sizeof(*t->queues));
+    t->queues = up_calloc_aligned(_Alignof(struct up_queue), nqueues * sizeof(*t->queues));
     t->by_reader = up_calloc_aligned(64, nqueues * sizeof(*t->by_reader));
     t->dg = up_calloc(UP_BATCH, sizeof(*t->dg));
     t->batch = up_calloc(UP_BATCH, sizeof(*t->batch));
@@ -111,7 +111,7 @@ void up_target_destroy(struct up_target *t)
     if (t->queues)
         for (size_t i = 0; i < t->nqueues; i++)
             up_queue_destroy(&t->queues[i]);
-    up_free(t->queues);
+    up_free_aligned(t->queues);
     up_free_aligned(t->by_reader);
     up_free(t->dg);
     up_free(t->batch);
@@ -159,14 +159,19 @@ size_t up_target_send(struct up_target *t, struct up_io *io, const struct up_dgr
     return done;
 }
 
+void up_target_wake_fenced(struct up_target *t)
+{
+    if (atomic_load_explicit(&t->sleeping, memory_order_relaxed) &&
+        atomic_exchange_explicit(&t->sleeping, 0, memory_order_relaxed))
+        up_sem_post(&t->wake);
+}
+
 void up_target_wake(struct up_target *t)
 {
     /* Pairs with the fence in wait_for_work(): either we see sleeping == 1
      * or the writer sees our push. */
     up_full_fence();
-    if (atomic_load_explicit(&t->sleeping, memory_order_relaxed) &&
-        atomic_exchange_explicit(&t->sleeping, 0, memory_order_relaxed))
-        up_sem_post(&t->wake);
+    up_target_wake_fenced(t);
 }
 
 static bool queues_empty(struct up_target *t)
@@ -215,13 +220,20 @@ static void release_batch(struct up_target *t, size_t n)
         up_pool_return_chain(first->pool, first, last);
 }
 
+/* Peek up to one batch from the queues, starting one queue further each
+ * time: a reader whose queue always has a full batch cannot keep the
+ * others waiting. */
 static size_t take_batch(struct up_target *t)
 {
-    size_t n = 0;
-    for (size_t q = 0; q < t->nqueues; q++) {
+    size_t n = 0, q = t->next_queue;
+    for (size_t i = 0; i < t->nqueues; i++) {
         t->per_queue[q] = up_queue_peek(&t->queues[q], t->batch + n, UP_BATCH - n);
         n += t->per_queue[q];
+        if (++q == t->nqueues)
+            q = 0;
     }
+    if (++t->next_queue == t->nqueues)
+        t->next_queue = 0;
     return n;
 }
 
@@ -247,9 +259,15 @@ static void *writer_main(void *arg)
     bool give_up = false;
 
     for (;;) {
+        /* The state before the peek: DRAIN is set only after the readers'
+         * last push, so if we saw it, this peek sees everything they queued
+         * (acquire pairs with the release in up_target_drain). Loaded after
+         * the peek, an empty peek could miss a last push and count it as
+         * dropped_shutdown below without trying. */
+        int state = atomic_load_explicit(&t->state, memory_order_acquire);
         size_t n = take_batch(t);
         if (n == 0) {
-            if (atomic_load_explicit(&t->state, memory_order_acquire) != UP_TARGET_RUN)
+            if (state != UP_TARGET_RUN)
                 break; /* readers are gone and everything is sent */
             /* Nothing queued, so not stalled: before the wait and after it. */
             mark_progress(t);

@@ -45,9 +45,16 @@ enum up_target_state {
     UP_TARGET_DRAIN = 1, /* readers stopped: send what is queued, then exit */
 };
 
-/* Counters of one thread for one target, alone on their cache line. */
+/* After a direct send (queue full) that the socket refused, a reader skips
+ * that many batches at most before it asks the socket again. */
+#define UP_DIRECT_BACKOFF_MAX 64u
+
+/* Counters of one thread for one target, alone on their cache line, and
+ * that thread's private state for the target. */
 struct up_target_slot {
     _Alignas(64) struct up_target_counters c;
+    unsigned direct_skip;    /* reader slots: batches left before the next direct send */
+    unsigned direct_backoff; /* reader slots: the last skip length (doubles per refusal) */
 };
 
 struct up_target {
@@ -76,6 +83,7 @@ struct up_target {
     struct up_dgram *dg;    /* [UP_BATCH] */
     void **batch;           /* [UP_BATCH] packets being sent */
     size_t *per_queue;      /* [nqueues] items taken from each queue */
+    size_t next_queue;      /* the queue the next batch starts with (fairness) */
     struct up_ratelimit rl; /* send-error log limiter */
     /* Per-target options (issue 11), fixed while the target is in a route
      * table (a reload that changes them replaces the target). */
@@ -117,6 +125,9 @@ void up_target_destroy(struct up_target *t);
 
 /* Wake the writer if it sleeps; the caller has just pushed to a queue. */
 void up_target_wake(struct up_target *t);
+/* The same, when the caller has already done up_full_fence() after its
+ * pushes (one fence for several targets). */
+void up_target_wake_fenced(struct up_target *t);
 
 /* Send dg[0..n) now without waiting; count into c (sent, bytes, send
  * errors; errors are logged through rl). Returns how many datagrams were

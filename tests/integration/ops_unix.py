@@ -7,8 +7,9 @@
           is connected once it appears; a receiver that restarts is
           reconnected.
   mixed:  UDP in -> one UDP and one Unix target; a Unix target that stops
-          reading only loses its own datagrams (counted), never stalls the
-          UDP target.
+          reading only loses its own datagrams (counted in its own
+          dropped_queue_full), never costs the UDP target one, with 8 KiB
+          datagrams and no_buffer 0; with --readers 1 and 2.
 """
 import os
 import shutil
@@ -125,47 +126,61 @@ def test_target():
     print("ok: unix target")
 
 
-def test_mixed():
+def test_mixed(readers=1):
+    """The README's headline set-up: a UDP target and a DogStatsD UDS target that stops reading, with
+    8 KiB datagrams as DogStatsD over UDS sends them (test audit P0-2, review M1)."""
     path = os.path.join(d, "dsd.sock")
     src, pu = free_port(), free_port()
     udp, uni = Sink(("127.0.0.1", pu)), Sink(path, family=U)
     px = Proxy(["--source", "127.0.0.1:%d" % src, "--target", "127.0.0.1:%d" % pu, "--target", "unix:" + path,
-                "--channel-size", "1024", "--stats-interval", "0"])
+                "--channel-size", "1024", "--stats-interval", "0", "--readers", str(readers)])
+    label = "--readers %d" % readers
     try:
         data = payloads(3000)
         Sender(("127.0.0.1", src), data, rate=2000).join()
-        check(udp.wait_count(len(data)) == len(data), "UDP target got %d" % udp.count())
-        check(uni.wait_count(len(data)) == len(data), "Unix target got %d" % uni.count())
-        check(udp.data() == data and uni.data() == data, "datagrams differ")
+        check(udp.wait_count(len(data)) == len(data), "%s: UDP target got %d" % (label, udp.count()))
+        check(uni.wait_count(len(data)) == len(data), "%s: Unix target got %d" % (label, uni.count()))
+        check(udp.data() == data and uni.data() == data, "%s: datagrams differ" % label)
         # The Unix receiver stops reading: its socket fills up.
         uni.close()
         stuck = socket.socket(U, socket.SOCK_DGRAM)
         stuck.bind(path)
-        time.sleep(1.5)  # the proxy reconnects to the new socket
-        more = payloads(3000, b"more")
+        # The proxy reconnects to the new socket (after the first send fails).
+        Sender(("127.0.0.1", src), [b"probe:1|c"], rate=1000).join()
+        check(px.wait_log(r"unix:%s: connected" % path, 10), "%s: no reconnect to the stuck socket:\n%s"
+              % (label, px.log()))
+        more = [p.ljust(8192, b"x") for p in payloads(3000, b"more")]
         Sender(("127.0.0.1", src), more, rate=3000).join()
-        udp.wait_count(2 * len(data))
+        offered = 2 * len(data) + 1
+        udp.wait_count(offered)
         rc = px.stop()
-        check(rc == 0, "exit status %d" % rc)
+        check(rc == 0, "%s: exit status %d" % (label, rc))
         glob, targets = px.final_totals()
         u = targets["127.0.0.1:%d" % pu]
-        check(glob["received"] == 2 * len(data), "proxy received %d (kernel_drops=%d)"
-              % (glob["received"], glob["kernel_drops"]))
-        check(u["sent"] == 2 * len(data), "UDP target hurt by the full Unix target: %s" % u)
-        check(udp.count() == 2 * len(data), "UDP sink got %d of %d" % (udp.count(), 2 * len(data)))
-        check(udp.data()[len(data):] == more, "UDP target: datagrams differ")
+        seen = "globals %r, targets %r" % (glob, targets)
+        check(glob["no_buffer"] == 0, "%s: no_buffer == 0 (%s)" % (label, seen))
+        check(glob["received"] == offered, "%s: proxy received %d of %d (%s)" % (label, glob["received"], offered,
+                                                                                  seen))
+        check(u["sent"] == offered, "%s: UDP target hurt by the full Unix target: %s" % (label, seen))
+        check(udp.count() == offered, "%s: UDP sink got %d of %d" % (label, udp.count(), offered))
+        check(udp.data()[len(data) + 1:] == more, "%s: UDP target: datagrams differ" % label)
         t = targets["unix:" + path]
+        check(t["dropped_queue_full"] > 0, "%s: the full Unix target's queue never filled? %s" % (label, t))
         dropped = t["dropped_queue_full"] + t["dropped_send_error"] + t["dropped_shutdown"]
-        check(dropped > 0, "the full Unix target dropped nothing? %s" % t)
-        check(t["sent"] + dropped == 2 * len(data), "counters do not add up: %s" % t)
+        check(t["sent"] + dropped == offered, "%s: counters do not add up: %s" % (label, t))
         stuck.close()
     finally:
         px.stop()
         udp.close()
-    print("ok: mixed fan-out")
+    print("ok: mixed fan-out (%s)" % label)
+
+
+def test_mixed_both():
+    test_mixed(1)
+    test_mixed(2)
 
 
 try:
-    {"source": test_source, "target": test_target, "mixed": test_mixed}[mode]()
+    {"source": test_source, "target": test_target, "mixed": test_mixed_both}[mode]()
 finally:
     shutil.rmtree(d, ignore_errors=True)

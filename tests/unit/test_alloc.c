@@ -13,6 +13,7 @@
 
 #include <fcntl.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -139,7 +140,7 @@ static struct up_pool pool;
 static int build_pool(void *ctx)
 {
     (void)ctx;
-    return up_pool_init(&pool, 64, 8, 4096);
+    return up_pool_init(&pool, 64, 4096);
 }
 static void destroy_pool(void *ctx)
 {
@@ -234,6 +235,34 @@ static void test_reader_each_failure(void **state)
     fail_each_allocation(&large);
 }
 
+/* Review m4: a reader that fails to initialise leaves the socket to the
+ * caller, open and closed by no one else (it used to be closed once by
+ * up_reader_init's cleanup and again by the caller: the fd-reuse hazard).
+ * With a real socket this time: after each failure the descriptor is still
+ * open; after a success the reader closes it. */
+static void test_reader_failure_keeps_socket(void **state)
+{
+    (void)state;
+    int n;
+    for (n = 0; n < MAX_STEPS; n++) {
+        int s = socket(AF_INET, SOCK_DGRAM, 0);
+        assert_true(s >= 0);
+        up_alloc_fail_after(n);
+        int r = up_reader_init(&reader, 0, s, NULL, 2, 65535, 16, &stop_flag);
+        up_alloc_fail_after(-1);
+        if (r == UP_OK) {
+            up_reader_destroy(&reader);
+            assert_int_equal(fcntl(s, F_GETFD), -1); /* the reader owned it */
+            break;
+        }
+        assert_int_equal(r, UP_ENOMEM);
+        if (fcntl(s, F_GETFD) == -1)
+            fail_msg("allocation %d failed and up_reader_init closed the caller's socket", n);
+        close(s);
+    }
+    assert_true(n > 0 && n < MAX_STEPS);
+}
+
 static void test_target_each_failure(void **state)
 {
     const struct builder one = {"target (1 queue)", build_target, destroy_target, (void *)(uintptr_t)1};
@@ -254,6 +283,7 @@ int main(void)
         cmocka_unit_test_teardown(test_queue_each_failure, teardown),
         cmocka_unit_test_teardown(test_io_each_failure, teardown),
         cmocka_unit_test_teardown(test_reader_each_failure, teardown),
+        cmocka_unit_test_teardown(test_reader_failure_keeps_socket, teardown),
         cmocka_unit_test_teardown(test_target_each_failure, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

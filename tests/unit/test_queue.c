@@ -213,6 +213,10 @@ struct stress {
     uint64_t producer_full_pushes; /* pushes that did not take the whole batch */
     uint64_t consumer_empty_peeks; /* peeks that found nothing */
     int producer_saw_drained;
+    /* The observer: a third thread reading the depth, as the stats do. */
+    uint64_t depth_reads;
+    uint64_t depth_over; /* readings above the capacity */
+    size_t depth_worst;
 };
 
 static void *producer_main(void *arg)
@@ -282,18 +286,41 @@ static void *consumer_main(void *arg)
     return NULL;
 }
 
+/* A third thread reads the depth while both sides run (the stats line and
+ * /metrics do): it must never exceed the capacity (review m3: tail read
+ * before head could give tail - head < 0, i.e. ~1.8e19). */
+static void *observer_main(void *arg)
+{
+    struct stress *s = arg;
+    while (!atomic_load(&s->consumer_done)) {
+        size_t d = up_queue_depth(&s->q);
+        s->depth_reads++;
+        if (d > up_queue_capacity(&s->q)) {
+            s->depth_over++;
+            if (d > s->depth_worst)
+                s->depth_worst = d;
+        }
+    }
+    return NULL;
+}
+
 static void test_two_thread_stress(void **state)
 {
     static struct stress s;
-    up_thread prod, cons;
+    up_thread prod, cons, obs;
     void *out[1];
     (void)state;
     memset(&s, 0, sizeof(s));
     assert_int_equal(up_queue_init(&s.q, STRESS_CAP), UP_OK);
     assert_int_equal(up_thread_start(&cons, consumer_main, &s, "test-consumer"), UP_OK);
+    assert_int_equal(up_thread_start(&obs, observer_main, &s, "test-observer"), UP_OK);
     assert_int_equal(up_thread_start(&prod, producer_main, &s, "test-producer"), UP_OK);
     up_thread_join(prod);
     up_thread_join(cons);
+    up_thread_join(obs);
+    if (s.depth_over)
+        fail_msg("%lu of %lu depth readings above the capacity %zu, worst %zu", (unsigned long)s.depth_over,
+                 (unsigned long)s.depth_reads, up_queue_capacity(&s.q), s.depth_worst);
 
     assert_true(atomic_load(&s.consumer_done));
     assert_int_equal(s.received, STRESS_ITEMS);
@@ -309,13 +336,33 @@ static void test_two_thread_stress(void **state)
     up_queue_destroy(&s.q);
 }
 
+/* Review m3, deterministically: a head seen past the tail read earlier (the
+ * consumer moved on between the two loads) must not wrap the depth. */
+static void test_depth_never_wraps(void **state)
+{
+    struct up_queue q;
+    void *items[3] = {ITEM(1), ITEM(2), ITEM(3)};
+    (void)state;
+    assert_int_equal(up_queue_init(&q, 8), UP_OK);
+    assert_int_equal(up_queue_push(&q, items, 3), 3);
+    assert_int_equal(up_queue_depth(&q), 3);
+    size_t tail = atomic_load(&q.tail);
+    atomic_store(&q.head, tail + 5);
+    assert_true(up_queue_depth(&q) <= up_queue_capacity(&q));
+    /* And a tail too far ahead (stale head): clamped to the capacity. */
+    atomic_store(&q.head, 0);
+    atomic_store(&q.tail, 100);
+    assert_int_equal(up_queue_depth(&q), up_queue_capacity(&q));
+    up_queue_destroy(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_capacity_rounding),       cmocka_unit_test(test_push_peek_consume),
         cmocka_unit_test(test_full_queue_partial_push), cmocka_unit_test(test_wrap_around),
         cmocka_unit_test(test_counters_wrap),           cmocka_unit_test(test_drained),
-        cmocka_unit_test(test_two_thread_stress),
+        cmocka_unit_test(test_two_thread_stress),       cmocka_unit_test(test_depth_never_wraps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
