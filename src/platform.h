@@ -82,6 +82,14 @@ int up_sock_set_rcvtimeo(up_sock s, int timeout_ms);
  * Returns UP_EADDRINUSE, UP_EACCES, UP_EADDRNOTAVAIL... on failure. */
 int up_udp_bind(up_sock s, const struct sockaddr *sa, up_socklen len, bool reuseport, bool v6only);
 
+/* 1 where up_udp_bind() can share an address (SO_REUSEPORT), 0 elsewhere
+ * (Windows): there nothing may ask for it. */
+#if !defined(_WIN32) && defined(SO_REUSEPORT)
+#define UP_HAVE_REUSEPORT 1
+#else
+#define UP_HAVE_REUSEPORT 0
+#endif
+
 /* A source rebind onto an overlapping address (reload): the `nnew` sockets
  * bound last to the same SO_REUSEPORT group take every datagram from now
  * on, so the old ones only need emptying before they close (Linux: a

@@ -170,8 +170,9 @@ int up_proxy_new(const struct up_options *opt, struct up_proxy **out, char *err,
     p->nreaders = opt->readers;
     p->pool_targets = opt->ntargets;
     /* With a config file a reload may rebind the source onto an address
-     * that overlaps the running one: both must allow it. */
-    p->reuseport = p->nreaders > 1 || opt->config[0] != '\0';
+     * that overlaps the running one: both must allow it (where the system
+     * can; Windows has no SO_REUSEPORT and refuses a request for it). */
+    p->reuseport = p->nreaders > 1 || (UP_HAVE_REUSEPORT && opt->config[0] != '\0');
     p->readers = up_calloc(p->nreaders, sizeof(*p->readers));
     p->cur = up_calloc(1, sizeof(*p->cur));
     if (!p->readers || !p->cur) {
