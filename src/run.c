@@ -20,11 +20,23 @@
 #define UP_VERSION "dev"
 #endif
 
-static void log_stats(const char *what, const struct up_stats *cur, const struct up_stats *prev)
+/* A log line carries at most 1,024 bytes (log.c), its time stamp and level
+ * included: the stats text is logged in parts of at most this much, each a
+ * whole number of targets. The first part reads "HEAD received=... target=
+ * ...", each further one "MORE target=..." (MORE is HEAD with a "+": a
+ * parser joins them; one that only knows HEAD still finds the process
+ * counters and the first targets). */
+#define STATS_PART_MAX 900
+
+static void log_stats(const char *head, const char *more, const struct up_stats *cur, const struct up_stats *prev)
 {
-    char line[4096];
-    up_stats_format_delta(cur, prev, line, sizeof(line));
-    up_log(UP_LOG_INFO, "%s %s", what, line);
+    char line[STATS_PART_MAX];
+    size_t next = 0;
+    do {
+        const char *what = next == 0 ? head : more;
+        up_stats_format_part(cur, prev, &next, line, sizeof(line));
+        up_log(UP_LOG_INFO, "%s %s", what, line[0] == ' ' ? line + 1 : line);
+    } while (next < cur->ntargets);
 }
 
 /* The exporters (--metrics-listen, --statsd-self): each NULL when off. */
@@ -209,7 +221,7 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
         }
         if (interval_ns && up_now_ns() >= next) {
             up_proxy_snapshot(p, cur);
-            log_stats("stats", cur, prev);
+            log_stats("stats", "stats+", cur, prev);
             struct up_stats *t = prev;
             prev = cur;
             cur = t;
@@ -221,7 +233,7 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
     up_log(UP_LOG_INFO, "stopping: draining queues (up to %u ms)", o->drain_ms);
     up_proxy_stop(p);
     up_proxy_snapshot(p, cur);
-    log_stats("final totals:", cur, NULL);
+    log_stats("final totals:", "final totals+:", cur, NULL);
     status = 0;
 out:
     exporters_free(&ex);

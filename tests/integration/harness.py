@@ -140,16 +140,35 @@ class Proxy:
 
     def final_totals(self):
         """Parse the 'final totals:' line into (globals, {target: counters})."""
-        m = re.search(r"final totals: (.*)", self.text())
-        if not m:
+        text = join_stats(self.text(), "final totals:")
+        if text is None:
             fail("no final totals line in log:\n" + self.text())
-        return parse_stats(m.group(1))
+        return parse_stats(text)
 
     def kill(self):
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
         os.unlink(self.log.name)
+
+
+def join_stats(log, head):
+    """The last stats text logged under `head` ("final totals:" or "stats"),
+    with its continuation lines ("HEAD+ target=...": one line carries at
+    most 1,024 bytes, so many targets take several) joined; None if none."""
+    more = head[:-1] + "+:" if head.endswith(":") else head + "+"
+    text = None
+    for line in log.splitlines():
+        for mark, cont in ((" " + head + " ", False), (" " + more + " ", True)):
+            i = line.find(mark)
+            if i >= 0:
+                rest = line[i + len(mark):]
+                if not cont:
+                    text = rest
+                elif text is not None:
+                    text += " " + rest
+                break
+    return text
 
 
 def parse_stats(line):

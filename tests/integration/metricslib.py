@@ -14,6 +14,8 @@ import subprocess
 import threading
 import time
 
+from harness import join_stats
+
 LOOPBACK = "127.0.0.1"
 SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
 
@@ -178,9 +180,9 @@ class Proxy:
     def final_totals(self):
         """The key=value pairs of the 'final totals:' line: a dict for the
         process-wide keys and one per target (by name)."""
-        lines = self.find("final totals:")
-        assert lines, "no final totals line:\n" + self.log()
-        return parse_stats_line(lines[-1].split("final totals:", 1)[1])
+        text = join_stats(self.log(), "final totals:")
+        assert text is not None, "no final totals line:\n" + self.log()
+        return parse_stats_line(text)
 
 
 def parse_stats_line(text):

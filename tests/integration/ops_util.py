@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 
-from harness import big_rcvbuf, fail, free_port  # noqa: F401 (re-exported for the ops tests)
+from harness import big_rcvbuf, fail, free_port, join_stats  # noqa: F401 (re-exported for the ops tests)
 
 BIN = os.environ.get("UP_BIN") or (sys.argv[1] if len(sys.argv) > 1 else "build/udp-proxy")
 
@@ -154,10 +154,9 @@ class Proxy:
 
     def final_totals(self):
         """Counters from the 'final totals:' line: (globals, {target: {...}})."""
-        with self.lock:
-            lines = [l for l in self.lines if "final totals:" in l]
-        check(lines, "no final totals line:\n" + self.log())
-        return parse_stats(lines[-1])
+        text = join_stats(self.log(), "final totals:")
+        check(text is not None, "no final totals line:\n" + self.log())
+        return parse_stats(text)
 
 
 def parse_stats(line):

@@ -1,0 +1,5 @@
+# tests/integration/control.cmake - tests of the control paths (issue 9's
+# control findings, issue 10's footguns): reload, rebind, resolve, stop,
+# the stats lines. Included from tests/integration/CMakeLists.txt; uses
+# up_ops_test() from ops.cmake.
+up_ops_test(ctl_stats_lines ctl_stats_lines.py)
