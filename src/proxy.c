@@ -46,6 +46,10 @@ struct up_proxy {
     atomic_int stop;                        /* 1: readers stop receiving */
     atomic_flag lock;                       /* held while the route changes or a snapshot reads it */
     bool reuseport;                         /* source sockets are bound with SO_REUSEPORT */
+    struct {
+        uint64_t total;      /* the socket's kernel drops, widened past its 32-bit wrap */
+        uint32_t last;       /* the kernel's counter at the last reading */
+    } drops[UP_READERS_MAX]; /* per reader, current socket only; under the lock */
     bool running, stopped;
 };
 
@@ -168,6 +172,11 @@ int up_proxy_new(const struct up_options *opt, struct up_proxy **out, char *err,
     atomic_init(&p->stop, 0);
     atomic_flag_clear(&p->lock);
     p->nreaders = opt->readers;
+    if (p->nreaders == 0 || p->nreaders > UP_READERS_MAX) {
+        snprintf(err, errlen, "--readers %zu: must be 1..%d", p->nreaders, UP_READERS_MAX);
+        up_free(p);
+        return UP_EINVAL;
+    }
     p->pool_targets = opt->ntargets;
     /* With a config file a reload may rebind the source onto an address
      * that overlaps the running one: both must allow it (where the system
@@ -256,6 +265,26 @@ size_t up_proxy_reader_count(const struct up_proxy *p)
     return p->nreaders;
 }
 
+/* Reader i's kernel drops since start (call under the lock). Sockets
+ * closed by a source rebind left theirs in kernel_drops_base. */
+static uint64_t reader_drops(struct up_proxy *p, size_t i)
+{
+    const struct up_reader *rd = &p->readers[i];
+    uint64_t now = 0;
+    if (rd->sock != UP_SOCK_INVALID && up_sock_rx_drops(rd->sock, &now) == UP_OK)
+        up_counter32_advance(&p->drops[i].total, &p->drops[i].last, (uint32_t)now);
+    return rd->kernel_drops_base + p->drops[i].total;
+}
+
+/* Reader i lets go of its socket: keep what it dropped in the base. */
+static void reader_drops_close(struct up_proxy *p, size_t i)
+{
+    reader_drops(p, i);
+    p->readers[i].kernel_drops_base += p->drops[i].total;
+    p->drops[i].total = 0;
+    p->drops[i].last = 0;
+}
+
 void up_proxy_snapshot(struct up_proxy *p, struct up_stats *s)
 {
     lock(p);
@@ -270,10 +299,7 @@ void up_proxy_snapshot(struct up_proxy *p, struct up_stats *s)
         s->no_buffer += up_counter_get(&c->no_buffer);
         s->recv_errors += up_counter_get(&c->recv_errors);
         s->not_allowed += up_counter_get(&c->not_allowed);
-        /* Sockets closed by a source rebind left their drops in the base. */
-        uint64_t drops = p->readers[i].kernel_drops_base, now = 0;
-        if (p->readers[i].sock != UP_SOCK_INVALID && up_sock_rx_drops(p->readers[i].sock, &now) == UP_OK)
-            drops += now;
+        uint64_t drops = reader_drops(p, i);
         s->kernel_drops += drops;
         if (s->reader_kernel_drops)
             s->reader_kernel_drops[i] = drops;
@@ -306,10 +332,10 @@ int up_proxy_source_addr(struct up_proxy *p, char *buf, size_t size)
  * table. */
 static void wait_readers_pass(struct up_proxy *p)
 {
-    uint_fast64_t seen[64];
-    for (size_t i = 0; i < p->nreaders && i < 64; i++)
+    uint_fast64_t seen[UP_READERS_MAX];
+    for (size_t i = 0; i < p->nreaders; i++)
         seen[i] = atomic_load_explicit(&p->readers[i].epoch, memory_order_seq_cst);
-    for (size_t i = 0; i < p->nreaders && i < 64; i++)
+    for (size_t i = 0; i < p->nreaders; i++)
         while (atomic_load_explicit(&p->readers[i].epoch, memory_order_seq_cst) == seen[i])
             up_sleep_ms(1);
 }
@@ -383,7 +409,7 @@ int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err
 {
     static struct up_options n; /* large: off the stack; control thread only */
     struct up_target *added[UP_TARGETS_MAX], *removed[UP_TARGETS_MAX];
-    up_sock fresh[64];
+    up_sock fresh[UP_READERS_MAX];
     size_t nadded = 0, nremoved = 0, nkept = 0;
     bool steered = false;
     struct up_route *nr = NULL;
@@ -467,10 +493,8 @@ int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err
             struct up_reader *rd = &p->readers[i];
             while (atomic_load_explicit(&rd->swap, memory_order_acquire))
                 up_sleep_ms(1);
-            uint64_t drops = 0;
             lock(p);
-            if (up_sock_rx_drops(rd->sock, &drops) == UP_OK)
-                rd->kernel_drops_base += drops;
+            reader_drops_close(p, i);
             up_sock_close(rd->sock);
             rd->sock = fresh[i];
             unlock(p);

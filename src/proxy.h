@@ -13,6 +13,9 @@
 
 struct up_proxy;
 
+/* Most readers (--readers, options.c). */
+#define UP_READERS_MAX 64
+
 /* Build the proxy from resolved options: bind the source socket(s),
  * connect the targets, preallocate every buffer. On failure returns the
  * error and writes a message a person can act on into err. The caller owns
