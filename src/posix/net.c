@@ -2,6 +2,7 @@
  * sockets (see platform.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
@@ -109,8 +110,12 @@ int up_sock_set_buffer(up_sock s, bool rcv, int bytes, int *actual)
 #ifdef SO_RCVBUFFORCE
     /* Linux reports twice the value set (bookkeeping overhead); a grant of
      * less than that was capped by net.core.[rw]mem_max: try the override
-     * that CAP_NET_ADMIN allows. */
-    if (got < bytes * 2) {
+     * that CAP_NET_ADMIN allows. In 64 bits: bytes may be up to 1 GiB, and
+     * the kernel itself stops at INT_MAX / 2 * 2. */
+    int64_t want = (int64_t)bytes * 2;
+    if (want > INT_MAX / 2 * 2)
+        want = INT_MAX / 2 * 2;
+    if (got < want) {
         int force = rcv ? SO_RCVBUFFORCE : SO_SNDBUFFORCE;
         if (setsockopt(s, SOL_SOCKET, force, &bytes, sizeof(bytes)) == 0) {
             glen = sizeof(got);
@@ -119,7 +124,7 @@ int up_sock_set_buffer(up_sock s, bool rcv, int bytes, int *actual)
     }
     if (actual)
         *actual = got / 2;
-    return got < bytes * 2 ? UP_ERANGE : UP_OK;
+    return got < want ? UP_ERANGE : UP_OK;
 #else
     if (actual)
         *actual = got;
@@ -242,12 +247,18 @@ int up_unix_bind(up_sock s, const struct sockaddr_storage *ss, up_socklen len, u
         if (unlink(path) < 0 && errno != ENOENT)
             return up_last_error();
     }
-    if (bind(s, (const struct sockaddr *)ss, len) < 0)
-        return up_last_error();
-    /* The file is made with the umask's bits (commonly 0755: nobody else
-     * may send yet); set the operator's mode right after. */
+    /* bind() makes the file with 0777 & ~umask: under UMask=0000 anybody
+     * could connect before the chmod below, and stay connected. So the
+     * file is born with no permission at all (umask 0777; only the control
+     * thread creates files) and gets the operator's mode right after. */
+    mode_t old_mask = umask(0777);
+    int b = bind(s, (const struct sockaddr *)ss, len);
+    int r = b < 0 ? up_last_error() : UP_OK;
+    umask(old_mask);
+    if (b < 0)
+        return r;
     if (chmod(path, (mode_t)mode) < 0) {
-        int r = up_last_error();
+        r = up_last_error();
         unlink(path);
         return r;
     }

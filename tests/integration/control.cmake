@@ -3,3 +3,4 @@
 # the stats lines. Included from tests/integration/CMakeLists.txt; uses
 # up_ops_test() from ops.cmake.
 up_ops_test(ctl_stats_lines ctl_stats_lines.py)
+up_ops_test(ctl_bufsize ctl_bufsize.py)
