@@ -368,6 +368,31 @@ static void log_final(const char *why, struct up_target *t)
            (unsigned long long)s.dropped_shutdown);
 }
 
+/* One text setting a running proxy cannot change (review m9). */
+static void keep_text(const char *flag, char *next, const char *run, size_t size)
+{
+    if (strcmp(next, run) == 0)
+        return;
+    up_log(UP_LOG_WARN, "reload: %s changed ('%s' -> '%s'): needs a restart; keeping '%s'", flag, run, next, run);
+    snprintf(next, size, "%s", run);
+}
+
+/* The exporters are started once, with their sockets and threads: a
+ * reload keeps them as they are, and says so. */
+static void keep_exporters(const struct up_options *o, struct up_options *n)
+{
+    keep_text("--metrics-listen", n->metrics_listen, o->metrics_listen, sizeof(n->metrics_listen));
+    n->metrics_addr = o->metrics_addr;
+    keep_text("--statsd-self", n->statsd_self, o->statsd_self, sizeof(n->statsd_self));
+    n->statsd_self_addr = o->statsd_self_addr;
+    keep_text("--statsd-self-prefix", n->statsd_self_prefix, o->statsd_self_prefix, sizeof(n->statsd_self_prefix));
+    if (n->statsd_self_interval_ms != o->statsd_self_interval_ms) {
+        up_log(UP_LOG_WARN, "reload: --statsd-self-interval changed (%u ms -> %u ms): needs a restart; keeping %u ms",
+               o->statsd_self_interval_ms, n->statsd_self_interval_ms, o->statsd_self_interval_ms);
+        n->statsd_self_interval_ms = o->statsd_self_interval_ms;
+    }
+}
+
 /* Settings a running proxy cannot change: say so, keep the running value. */
 static void keep_restart_only(struct up_proxy *p, struct up_options *n, bool rebind)
 {
@@ -393,6 +418,7 @@ static void keep_restart_only(struct up_proxy *p, struct up_options *n, bool reb
         up_log(UP_LOG_WARN, "reload: --log-file changed: needs a restart; keeping '%s'", o->log_file);
         snprintf(n->log_file, sizeof(n->log_file), "%s", o->log_file);
     }
+    keep_exporters(o, n);
 }
 
 static bool allow_equal(const struct up_options *a, const struct up_options *b)

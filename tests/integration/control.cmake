@@ -5,3 +5,4 @@
 up_ops_test(ctl_stats_lines ctl_stats_lines.py)
 up_ops_test(ctl_bufsize ctl_bufsize.py)
 up_ops_test(ctl_unix_umask ctl_unix_umask.py)
+up_ops_test(ctl_reload_metrics ctl_reload_metrics.py)
