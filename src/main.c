@@ -55,7 +55,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "udp-proxy: cannot initialise the platform layer\n");
         return 1;
     }
-    if (up_options_resolve(&o, err, sizeof(err)) != UP_OK) {
+    int rr = up_options_resolve(&o, err, sizeof(err));
+    if (rr == UP_ETIMEDOUT) {
+        /* The resolver could not be asked (yet): not a configuration
+         * error. Exit 1, which a service manager restarts (exit 2 it does
+         * not: docs/SYSTEMD.md). */
+        fprintf(stderr,
+                "udp-proxy: %s (a temporary failure of name resolution: exit status 1, try again later, or "
+                "--allow-unresolved to start without the name)\n",
+                err);
+        return 1;
+    }
+    if (rr != UP_OK) {
         fprintf(stderr, "udp-proxy: %s\nTry 'udp-proxy --help' for more information.\n", err);
         return 2;
     }

@@ -137,6 +137,35 @@ static int open_source(const struct up_options *o, bool reuseport, up_sock *out,
     return UP_OK;
 }
 
+/* SO_REUSEPORT lets our own sockets share the source (readers, reload
+ * rebinds), but it would also let a second proxy join the group and take
+ * part of the traffic. Before binding an address that is not ours yet,
+ * bind it once without SO_REUSEPORT: if anybody serves it, that fails
+ * with "address in use", as it does without --config. (Two instances
+ * starting in the same instant can still both pass: the probe is closed
+ * before the real sockets bind.) */
+static int probe_source(const struct up_options *o, char *err, size_t errlen)
+{
+    if (o->source_addr.ss.ss_family == AF_UNIX)
+        return UP_OK; /* up_unix_bind() refuses a socket somebody serves */
+    up_sock s = UP_SOCK_INVALID;
+    int r = open_source(o, false, &s, err, errlen);
+    up_sock_close(s);
+    if (r == UP_EADDRINUSE)
+        snprintf(err, errlen, "cannot listen on %s: address already in use (another process serves it)",
+                 o->source_addr.text);
+    return r;
+}
+
+static uint16_t port_of(const struct up_addr *a)
+{
+    if (a->ss.ss_family == AF_INET)
+        return ((const struct sockaddr_in *)&a->ss)->sin_port;
+    if (a->ss.ss_family == AF_INET6)
+        return ((const struct sockaddr_in6 *)&a->ss)->sin6_port;
+    return 0;
+}
+
 static void target_free(struct up_target *t)
 {
     if (!t)
@@ -203,6 +232,8 @@ int up_proxy_new(const struct up_options *opt, struct up_proxy **out, char *err,
     p->cur->nallow = opt->nallow;
     memcpy(p->cur->allow, opt->allow, sizeof(p->cur->allow));
     atomic_init(&p->route, p->cur);
+    if (p->reuseport && (r = probe_source(&p->opt, err, errlen)) != UP_OK)
+        goto fail;
     for (size_t i = 0; i < p->nreaders; i++) {
         up_sock s;
         r = open_source(&p->opt, p->reuseport, &s, err, errlen);
@@ -484,6 +515,13 @@ int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err
                      p->nreaders);
             goto fail;
         }
+        /* Another port (or family) is not ours yet: nobody else may serve
+         * it. The same port is: our own sockets hold it, the probe would
+         * only find them. */
+        bool ours = p->opt.source_addr.ss.ss_family == n.source_addr.ss.ss_family &&
+                    port_of(&p->opt.source_addr) == port_of(&n.source_addr);
+        if (p->reuseport && !ours && (r = probe_source(&n, err, errlen)) != UP_OK)
+            goto fail;
         for (size_t i = 0; i < p->nreaders; i++)
             if ((r = open_source(&n, p->reuseport, &fresh[i], err, errlen)) != UP_OK)
                 goto fail;

@@ -139,6 +139,24 @@ static void reload(struct up_proxy *p, struct up_options *o)
     o->drain_ms = n.drain_ms;
 }
 
+/* A source on every interface takes datagrams from any host that can
+ * reach the port: fine behind a firewall, a surprise elsewhere. */
+static void warn_open_source(const struct up_options *o)
+{
+    const struct up_addr *a = &o->source_addr;
+    bool any = a->any_host;
+    if (a->ss.ss_family == AF_INET)
+        any = any || ((const struct sockaddr_in *)&a->ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+    else if (a->ss.ss_family == AF_INET6)
+        any = any || memcmp(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr, &in6addr_any, 16) == 0;
+    if (any && o->nallow == 0)
+        up_log(UP_LOG_WARN,
+               "--source %s listens on every interface and --allow is not set: any host that can reach the port "
+               "may send; restrict it with --allow NETWORK (e.g. --allow 10.0.0.0/8, repeatable) or a --source "
+               "on one address (e.g. 127.0.0.1:PORT)",
+               o->source);
+}
+
 int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
 {
     char err[600];
@@ -174,6 +192,7 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
         up_log(UP_LOG_FATAL, "cannot start the exporter threads: %s", up_strerror(r));
         goto out;
     }
+    warn_open_source(o); /* before "listening on": logged by then */
     char src[80] = "?";
     up_proxy_source_addr(p, src, sizeof(src));
     up_log(UP_LOG_INFO, "udp-proxy %s listening on %s (%s), %zu target(s), %u reader(s), buffer %u, channel %u",
