@@ -31,6 +31,7 @@
 #include "error.h"
 #include "log.h"
 #include "reader.h"
+#include "resolver.h"
 #include "target.h"
 
 /* A target whose name does not resolve yet is tried this often. */
@@ -51,7 +52,21 @@ struct up_proxy {
         uint32_t last;       /* the kernel's counter at the last reading */
     } drops[UP_READERS_MAX]; /* per reader, current socket only; under the lock */
     bool running, stopped;
+    struct up_resolver *resolver; /* name lookups off the control thread */
+    struct up_lookup *lookups;    /* [UP_TARGETS_MAX]; left alive if a lookup hangs at exit */
 };
+
+/* One lookup of a target's name, run on the resolver thread. The record
+ * is the control thread's until `state` says DONE; the target itself is
+ * only named (by pointer and text), never touched by the helper. */
+struct up_lookup {
+    const struct up_target *t;   /* whose name (compared, not dereferenced) */
+    char text[UP_ADDR_TEXT_MAX]; /* the name looked up */
+    struct up_addr addr;         /* the answer (rc == UP_OK) */
+    int rc;                      /* up_addr_resolve()'s result */
+    atomic_int state;            /* LOOKUP_FREE, _BUSY (queued or running), _DONE */
+};
+enum { LOOKUP_FREE = 0, LOOKUP_BUSY, LOOKUP_DONE };
 
 static void lock(struct up_proxy *p)
 {
@@ -213,8 +228,13 @@ int up_proxy_new(const struct up_options *opt, struct up_proxy **out, char *err,
     p->reuseport = p->nreaders > 1 || (UP_HAVE_REUSEPORT && opt->config[0] != '\0');
     p->readers = up_calloc(p->nreaders, sizeof(*p->readers));
     p->cur = up_calloc(1, sizeof(*p->cur));
-    if (!p->readers || !p->cur) {
+    p->lookups = up_calloc(UP_TARGETS_MAX, sizeof(*p->lookups));
+    if (!p->readers || !p->cur || !p->lookups) {
         snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if ((r = up_resolver_new(&p->resolver)) != UP_OK) {
+        snprintf(err, errlen, "cannot start the resolver thread: %s", up_strerror(r));
         goto fail;
     }
     for (size_t i = 0; i < p->nreaders; i++) {
@@ -606,17 +626,17 @@ fail:
 
 /* ---- periodic work: names that move, Unix peers that come back --------- */
 
-static void resolve_target(struct up_proxy *p, struct up_target *t, uint64_t now)
+static void lookup_run(void *arg)
 {
-    struct up_addr a;
+    struct up_lookup *l = arg;
+    l->rc = up_addr_resolve(l->text, false, &l->addr);
+    /* Release: rc and addr are written before the control thread sees DONE. */
+    atomic_store_explicit(&l->state, LOOKUP_DONE, memory_order_release);
+}
+
+static void apply_lookup(struct up_target *t, int r, const struct up_addr *a)
+{
     bool waiting = t->addr.len == 0;
-    uint64_t every = p->opt.resolve_interval;
-    if (waiting && (every == 0 || every > UNRESOLVED_RETRY_S))
-        every = UNRESOLVED_RETRY_S;
-    if (every == 0)
-        return;
-    t->next_resolve_ns = now + every * 1000000000u;
-    int r = up_addr_resolve(t->addr.text, false, &a);
     if (r != UP_OK) {
         up_counter_add(&t->resolve_failures, 1);
         if (waiting)
@@ -627,13 +647,13 @@ static void resolve_target(struct up_proxy *p, struct up_target *t, uint64_t now
                    t->name, up_strerror(r));
         return;
     }
-    if (!waiting && up_addr_equal(&a, &t->addr))
+    if (!waiting && up_addr_equal(a, &t->addr))
         return;
     char was[80] = "nothing", now_s[80];
     if (!waiting)
         up_addr_format((struct sockaddr *)&t->addr.ss, was, sizeof(was));
-    up_addr_format((struct sockaddr *)&a.ss, now_s, sizeof(now_s));
-    r = up_target_set_addr(t, &a);
+    up_addr_format((struct sockaddr *)&a->ss, now_s, sizeof(now_s));
+    r = up_target_set_addr(t, a);
     if (r != UP_OK) {
         up_log(UP_LOG_WARN, "target %s: cannot move to %s: %s; keeping %s", t->name, now_s, up_strerror(r), was);
         return;
@@ -641,9 +661,57 @@ static void resolve_target(struct up_proxy *p, struct up_target *t, uint64_t now
     up_log(UP_LOG_INFO, "target %s: address changed: %s -> %s (queue kept)", t->name, was, now_s);
 }
 
+/* Finished lookups: apply each to its target, if it is still there. */
+static void collect_lookups(struct up_proxy *p)
+{
+    for (size_t i = 0; i < UP_TARGETS_MAX; i++) {
+        struct up_lookup *l = &p->lookups[i];
+        /* Acquire: pairs with lookup_run()'s release. */
+        if (atomic_load_explicit(&l->state, memory_order_acquire) != LOOKUP_DONE)
+            continue;
+        for (size_t k = 0; k < p->cur->ntargets; k++) {
+            struct up_target *t = p->cur->targets[k];
+            if (t == l->t && strcmp(t->addr.text, l->text) == 0) {
+                apply_lookup(t, l->rc, &l->addr);
+                break;
+            }
+        }
+        atomic_store_explicit(&l->state, LOOKUP_FREE, memory_order_relaxed);
+    }
+}
+
+/* Ask the resolver thread for t's address, unless a lookup is under way. */
+static void start_lookup(struct up_proxy *p, struct up_target *t, uint64_t now)
+{
+    bool waiting = t->addr.len == 0;
+    uint64_t every = p->opt.resolve_interval;
+    if (waiting && (every == 0 || every > UNRESOLVED_RETRY_S))
+        every = UNRESOLVED_RETRY_S;
+    if (every == 0)
+        return;
+    struct up_lookup *slot = NULL;
+    for (size_t i = 0; i < UP_TARGETS_MAX; i++) {
+        struct up_lookup *l = &p->lookups[i];
+        int st = atomic_load_explicit(&l->state, memory_order_acquire);
+        if (st != LOOKUP_FREE && l->t == t)
+            return; /* still asking (DNS slow): the next one after it */
+        if (st == LOOKUP_FREE && !slot)
+            slot = l;
+    }
+    if (!slot)
+        return;
+    t->next_resolve_ns = now + every * 1000000000u;
+    slot->t = t;
+    snprintf(slot->text, sizeof(slot->text), "%s", t->addr.text);
+    atomic_store_explicit(&slot->state, LOOKUP_BUSY, memory_order_relaxed);
+    if (up_resolver_post(p->resolver, lookup_run, slot) != UP_OK)
+        atomic_store_explicit(&slot->state, LOOKUP_FREE, memory_order_relaxed);
+}
+
 void up_proxy_tick(struct up_proxy *p)
 {
     uint64_t now = up_now_ns();
+    collect_lookups(p);
     for (size_t i = 0; i < p->cur->ntargets; i++) {
         struct up_target *t = p->cur->targets[i];
         if (t->is_unix) {
@@ -651,8 +719,13 @@ void up_proxy_tick(struct up_proxy *p)
             continue;
         }
         if (t->addr.named && now >= t->next_resolve_ns)
-            resolve_target(p, t, now);
+            start_lookup(p, t, now);
     }
+}
+
+struct up_resolver *up_proxy_resolver(struct up_proxy *p)
+{
+    return p->resolver;
 }
 
 void up_proxy_free(struct up_proxy *p)
@@ -671,6 +744,9 @@ void up_proxy_free(struct up_proxy *p)
     if (p->cur)
         for (size_t i = 0; i < p->cur->ntargets; i++)
             target_free(p->cur->targets[i]);
+    /* A lookup that hangs (DNS down) keeps its record: leave it alive. */
+    if (up_resolver_free(p->resolver))
+        up_free(p->lookups);
     up_free(p->readers);
     up_free(p->cur);
     up_free(p);

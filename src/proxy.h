@@ -53,8 +53,15 @@ int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err
 
 /* Periodic work off the data path, about once a second (control thread):
  * re-resolve target names every --resolve-interval and follow a changed
- * address; connect Unix targets whose socket was missing or re-created. */
+ * address; connect Unix targets whose socket was missing or re-created.
+ * The lookups run on the resolver thread (resolver.h): a result is applied
+ * on the tick after it came, so a hanging DNS server never holds up the
+ * control thread. */
 void up_proxy_tick(struct up_proxy *p);
+
+/* The helper thread for blocking work (resolver.h): lookups, and reload's
+ * reading of the config file (run.c). Owned by the proxy. */
+struct up_resolver *up_proxy_resolver(struct up_proxy *p);
 
 /* The address the (first) source socket is bound to. */
 int up_proxy_source_addr(struct up_proxy *p, char *buf, size_t size);

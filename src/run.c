@@ -1,6 +1,7 @@
 /* run.c - the control loop: stats, signals, graceful stop (see run.h). */
 #include "run.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "notify.h"
 #include "platform.h"
 #include "proxy.h"
+#include "resolver.h"
 #include "selfstats.h"
 #include "stats.h"
 
@@ -100,43 +102,83 @@ static void exporters_free(struct exporters *e)
 /* How often the control thread does its periodic work (up_proxy_tick). */
 #define TICK_MS 1000
 
-/* SIGHUP: read the configuration again and apply it, or keep the running
- * one and say why. */
-static void reload(struct up_proxy *p, struct up_options *o)
+/* SIGHUP: the file is read and its names resolved on the resolver thread
+ * (a lookup may hang while DNS is down: signals must still be taken), then
+ * applied here, on the control thread. Static: a job still running at exit
+ * keeps its memory (resolver.h). */
+struct reload_job {
+    struct up_options n; /* the file's settings */
+    int argc;
+    char *const *argv;
+    int rc;           /* UP_OK: n is ready to apply */
+    char err[700];    /* else why not */
+    atomic_int state; /* RELOAD_IDLE, _BUSY, _DONE */
+};
+enum { RELOAD_IDLE = 0, RELOAD_BUSY, RELOAD_DONE };
+static struct reload_job job;
+
+static void reload_read(void *arg)
 {
-    static struct up_options n; /* large: off the stack */
-    char err[700];
-    if (!o->config[0]) {
-        up_log(UP_LOG_WARN, "SIGHUP ignored: no --config file to reload");
-        return;
-    }
-    up_log(UP_LOG_INFO, "reload: reading %s", o->config);
-    int r = up_config_load(&n, o->argc, o->argv, err, sizeof(err));
-    if (r == UP_OPTIONS_RUN && n.cli_targets)
+    struct reload_job *j = arg;
+    int r = up_config_load(&j->n, j->argc, j->argv, j->err, sizeof(j->err));
+    if (r == UP_OPTIONS_RUN && j->n.cli_targets)
         up_log(UP_LOG_WARN, "reload: --target was given on the command line: the file's targets are ignored");
     if (r == UP_OPTIONS_RUN)
-        r = up_options_resolve(&n, err, sizeof(err));
+        r = up_options_resolve(&j->n, j->err, sizeof(j->err));
+    j->rc = r;
+    /* Release: n, rc and err are written before the control thread looks. */
+    atomic_store_explicit(&j->state, RELOAD_DONE, memory_order_release);
+}
+
+/* Start reading the file; false when nothing was started (no file). */
+static bool reload_begin(struct up_proxy *p, const struct up_options *o)
+{
+    if (!o->config[0]) {
+        up_log(UP_LOG_WARN, "SIGHUP ignored: no --config file to reload");
+        return false;
+    }
+    up_log(UP_LOG_INFO, "reload: reading %s", o->config);
+    job.argc = o->argc;
+    job.argv = o->argv;
+    atomic_store_explicit(&job.state, RELOAD_BUSY, memory_order_relaxed);
+    if (up_resolver_post(up_proxy_resolver(p), reload_read, &job) != UP_OK) {
+        atomic_store_explicit(&job.state, RELOAD_IDLE, memory_order_relaxed);
+        up_log(UP_LOG_ERROR, "reload failed, the running configuration stays: the resolver thread is busy");
+        return false;
+    }
+    return true;
+}
+
+/* The file was read: apply it, or keep the running configuration and say why. */
+static void reload_apply(struct up_proxy *p, struct up_options *o)
+{
+    struct up_options *n = &job.n;
+    char err[700];
+    int r = job.rc;
     if (r == UP_OK)
-        r = up_proxy_reload(p, &n, err, sizeof(err));
+        r = up_proxy_reload(p, n, err, sizeof(err));
+    else
+        snprintf(err, sizeof(err), "%s", job.err);
+    atomic_store_explicit(&job.state, RELOAD_IDLE, memory_order_relaxed);
     if (r != UP_OK) {
         up_log(UP_LOG_ERROR, "reload failed, the running configuration stays: %s", err);
         return;
     }
-    if (n.log_level != o->log_level) {
+    if (n->log_level != o->log_level) {
         up_log(UP_LOG_INFO, "reload: --log-level %s -> %s", up_log_level_name(o->log_level),
-               up_log_level_name(n.log_level));
-        up_log_set_level(n.log_level);
+               up_log_level_name(n->log_level));
+        up_log_set_level(n->log_level);
     }
-    if (n.stats_interval != o->stats_interval)
-        up_log(UP_LOG_INFO, "reload: --stats-interval %u -> %u", o->stats_interval, n.stats_interval);
-    if (n.resolve_interval != o->resolve_interval)
-        up_log(UP_LOG_INFO, "reload: --resolve-interval %u -> %u", o->resolve_interval, n.resolve_interval);
-    if (n.drain_ms != o->drain_ms)
-        up_log(UP_LOG_INFO, "reload: --drain-timeout %u ms -> %u ms", o->drain_ms, n.drain_ms);
-    o->log_level = n.log_level;
-    o->stats_interval = n.stats_interval;
-    o->resolve_interval = n.resolve_interval;
-    o->drain_ms = n.drain_ms;
+    if (n->stats_interval != o->stats_interval)
+        up_log(UP_LOG_INFO, "reload: --stats-interval %u -> %u", o->stats_interval, n->stats_interval);
+    if (n->resolve_interval != o->resolve_interval)
+        up_log(UP_LOG_INFO, "reload: --resolve-interval %u -> %u", o->resolve_interval, n->resolve_interval);
+    if (n->drain_ms != o->drain_ms)
+        up_log(UP_LOG_INFO, "reload: --drain-timeout %u ms -> %u ms", o->drain_ms, n->drain_ms);
+    o->log_level = n->log_level;
+    o->stats_interval = n->stats_interval;
+    o->resolve_interval = n->resolve_interval;
+    o->drain_ms = n->drain_ms;
 }
 
 /* A source on every interface takes datagrams from any host that can
@@ -211,6 +253,7 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
     uint64_t interval_ns = (uint64_t)o->stats_interval * 1000000000u;
     uint64_t next = up_now_ns() + interval_ns;
     uint64_t next_tick = up_now_ns() + (uint64_t)TICK_MS * 1000000u;
+    bool reload_again = false; /* a SIGHUP came while the file was being read */
     for (;;) {
         uint64_t now = up_now_ns();
         int wait_ms = now >= next_tick ? 0 : (int)((next_tick - now) / 1000000u) + 1;
@@ -219,20 +262,35 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
             if (w < wait_ms)
                 wait_ms = w;
         }
+        int reading = atomic_load_explicit(&job.state, memory_order_acquire);
+        if (reading != RELOAD_IDLE && wait_ms > 20)
+            wait_ms = 20; /* pick the file's settings up soon after they are read */
         int ev = up_ctrl_wait(wait_ms);
         if (ev == UP_CTRL_STOP) {
             up_notify_stopping();
             break;
         }
         if (ev == UP_CTRL_RELOAD) {
-            up_notify_reloading();
-            reload(p, o);
-            up_notify_ready();
+            if (reading != RELOAD_IDLE) {
+                up_log(UP_LOG_INFO, "reload: still reading the file (a lookup is slow); one more reload follows");
+                reload_again = true;
+            } else {
+                up_notify_reloading();
+                if (!reload_begin(p, o))
+                    up_notify_ready();
+            }
+        }
+        /* Acquire: pairs with reload_read()'s release. */
+        if (atomic_load_explicit(&job.state, memory_order_acquire) == RELOAD_DONE) {
+            reload_apply(p, o);
             uint64_t want = (uint64_t)o->stats_interval * 1000000000u;
             if (want != interval_ns) {
                 interval_ns = want;
                 next = up_now_ns() + interval_ns;
             }
+            if (!reload_again || !reload_begin(p, o))
+                up_notify_ready();
+            reload_again = false;
         }
         if (up_now_ns() >= next_tick) {
             up_proxy_tick(p);
