@@ -290,32 +290,6 @@ fail:
     return r;
 }
 
-void up_proxy_stop(struct up_proxy *p)
-{
-    if (!p->running || p->stopped)
-        return;
-    p->stopped = true;
-    /* Release: pairs with the readers' acquire load of the flag. */
-    atomic_store_explicit(&p->stop, 1, memory_order_release);
-    for (size_t i = 0; i < p->nreaders; i++)
-        up_reader_join(&p->readers[i]);
-    uint64_t deadline = up_now_ns() + (uint64_t)p->opt.drain_ms * 1000000u;
-    for (size_t i = 0; i < p->cur->ntargets; i++)
-        up_target_drain(p->cur->targets[i], deadline);
-    for (size_t i = 0; i < p->cur->ntargets; i++)
-        up_target_join(p->cur->targets[i]);
-}
-
-size_t up_proxy_target_count(const struct up_proxy *p)
-{
-    return p->opt.config[0] ? UP_TARGETS_MAX : p->cur->ntargets;
-}
-
-size_t up_proxy_reader_count(const struct up_proxy *p)
-{
-    return p->nreaders;
-}
-
 /* Reader i's kernel drops since start (call under the lock). Sockets
  * closed by a source rebind left theirs in kernel_drops_base. */
 static uint64_t reader_drops(struct up_proxy *p, size_t i)
@@ -334,6 +308,50 @@ static void reader_drops_close(struct up_proxy *p, size_t i)
     p->readers[i].kernel_drops_base += p->drops[i].total;
     p->drops[i].total = 0;
     p->drops[i].last = 0;
+}
+
+void up_proxy_stop(struct up_proxy *p)
+{
+    if (!p->running || p->stopped)
+        return;
+    p->stopped = true;
+    /* Release: pairs with the readers' acquire load of the flag. */
+    atomic_store_explicit(&p->stop, 1, memory_order_release);
+    /* Each reader forwards what the kernel holds, then only counts what
+     * still arrives (reader.c): wait for the last push before draining. */
+    for (size_t i = 0; i < p->nreaders; i++)
+        while (p->readers[i].started && !atomic_load_explicit(&p->readers[i].late, memory_order_acquire))
+            up_sleep_ms(1);
+    uint64_t deadline = up_now_ns() + (uint64_t)p->opt.drain_ms * 1000000u;
+    for (size_t i = 0; i < p->cur->ntargets; i++)
+        up_target_drain(p->cur->targets[i], deadline);
+    for (size_t i = 0; i < p->cur->ntargets; i++)
+        up_target_join(p->cur->targets[i]);
+    /* The drain is over: the readers stop receiving, and the sockets close
+     * at once (what arrives later is refused by the kernel, not kept in a
+     * buffer nobody reads). */
+    atomic_store_explicit(&p->stop, 2, memory_order_release);
+    for (size_t i = 0; i < p->nreaders; i++) {
+        up_reader_join(&p->readers[i]);
+        struct up_reader *rd = &p->readers[i];
+        if (rd->sock == UP_SOCK_INVALID || rd->rsock != rd->sock || p->opt.source_addr.ss.ss_family == AF_UNIX)
+            continue; /* a unix: source is closed and unlinked by up_proxy_free() */
+        lock(p);
+        reader_drops_close(p, i);
+        up_sock_close(rd->sock);
+        rd->sock = rd->rsock = UP_SOCK_INVALID;
+        unlock(p);
+    }
+}
+
+size_t up_proxy_target_count(const struct up_proxy *p)
+{
+    return p->opt.config[0] ? UP_TARGETS_MAX : p->cur->ntargets;
+}
+
+size_t up_proxy_reader_count(const struct up_proxy *p)
+{
+    return p->nreaders;
 }
 
 void up_proxy_snapshot(struct up_proxy *p, struct up_stats *s)
