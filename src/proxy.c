@@ -24,6 +24,7 @@
 #include "proxy.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,7 +54,12 @@ struct up_proxy {
     } drops[UP_READERS_MAX]; /* per reader, current socket only; under the lock */
     bool running, stopped;
     struct up_resolver *resolver; /* name lookups off the control thread */
-    struct up_lookup *lookups;    /* [UP_TARGETS_MAX]; left alive if a lookup hangs at exit */
+    /* The source's SO_REUSEPORT group as the kernel numbers it (sockets in
+     * the order they joined; a closed one's slot goes to the last one):
+     * steering during a rebind names slots (up_udp_steer_slots). */
+    up_sock slots[2 * UP_READERS_MAX];
+    size_t nslots;
+    struct up_lookup *lookups; /* [UP_TARGETS_MAX]; left alive if a lookup hangs at exit */
 };
 
 /* One lookup of a target's name, run on the resolver thread. The record
@@ -266,6 +272,9 @@ int up_proxy_new(const struct up_options *opt, struct up_proxy **out, char *err,
             goto fail;
         }
     }
+    for (size_t i = 0; i < p->nreaders; i++)
+        p->slots[i] = p->readers[i].sock;
+    p->nslots = p->nreaders;
     *out = p;
     return UP_OK;
 fail:
@@ -500,13 +509,79 @@ static bool allow_equal(const struct up_options *a, const struct up_options *b)
     return true;
 }
 
+/* Steer the source's group to the new sockets in it (those of fresh[]),
+ * but not to the one in slot `skip` (SIZE_MAX: none). */
+static bool steer_fresh(struct up_proxy *p, const up_sock *fresh, size_t skip)
+{
+    unsigned to[UP_READERS_MAX], n = 0;
+    for (size_t k = 0; k < p->nslots; k++)
+        for (size_t i = 0; i < p->nreaders; i++)
+            if (k != skip && p->slots[k] == fresh[i] && n < UP_READERS_MAX)
+                to[n++] = (unsigned)k;
+    return n > 0 && up_udp_steer_slots(fresh[0], to, n) == UP_OK;
+}
+
+/* Move every reader to its new source socket without a gap (review M3,
+ * s1). same: the new sockets joined the old ones' SO_REUSEPORT group.
+ *   1. hand each reader its new socket;
+ *   2. same group: steer every datagram to the new sockets;
+ *   3. wake the readers (blocked on the old sockets, which get nothing
+ *      more): each moves over, empties its old socket, lets go of it;
+ *   4. close the old sockets. A close moves the group's last socket into
+ *      the closed one's slot: before each close the steering leaves that
+ *      socket out, so it names, before and after, only new sockets that
+ *      stay in place (with one reader, the kernel's fallback hash over
+ *      the group is right either way);
+ *   5. back to the kernel's hash over the new sockets. */
+static void move_source(struct up_proxy *p, const up_sock *fresh, bool same)
+{
+    for (size_t i = 0; i < p->nreaders; i++) {
+        p->readers[i].swap_sock = fresh[i];
+        /* Release: swap_sock is written before the reader sees the flag. */
+        atomic_store_explicit(&p->readers[i].swap, 1, memory_order_release);
+    }
+    bool steered = false;
+    if (same) {
+        for (size_t i = 0; i < p->nreaders && p->nslots < 2 * UP_READERS_MAX; i++)
+            p->slots[p->nslots++] = fresh[i];
+        steered = steer_fresh(p, fresh, SIZE_MAX);
+    }
+    for (size_t i = 0; i < p->nreaders; i++)
+        up_sock_shutdown_read(p->readers[i].sock);
+    for (size_t i = 0; i < p->nreaders; i++)
+        while (atomic_load_explicit(&p->readers[i].swap, memory_order_acquire))
+            up_sleep_ms(1);
+    for (size_t i = 0; i < p->nreaders; i++) {
+        struct up_reader *rd = &p->readers[i];
+        if (same && steered && p->nreaders > 1)
+            steer_fresh(p, fresh, p->nslots - 1);
+        if (same)
+            for (size_t k = 0; k < p->nslots; k++)
+                if (p->slots[k] == rd->sock) {
+                    p->slots[k] = p->slots[--p->nslots];
+                    break;
+                }
+        lock(p);
+        reader_drops_close(p, i);
+        up_sock_close(rd->sock);
+        rd->sock = fresh[i];
+        unlock(p);
+    }
+    if (steered)
+        up_udp_steer_clear(fresh[0]);
+    if (!same) {
+        for (size_t i = 0; i < p->nreaders; i++)
+            p->slots[i] = fresh[i];
+        p->nslots = p->nreaders;
+    }
+}
+
 int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err, size_t errlen)
 {
     static struct up_options n; /* large: off the stack; control thread only */
     struct up_target *added[UP_TARGETS_MAX], *removed[UP_TARGETS_MAX];
     up_sock fresh[UP_READERS_MAX];
     size_t nadded = 0, nremoved = 0, nkept = 0;
-    bool steered = false;
     struct up_route *nr = NULL;
     int r = UP_OK;
 
@@ -563,11 +638,6 @@ int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err
         for (size_t i = 0; i < p->nreaders; i++)
             if ((r = open_source(&n, p->reuseport, &fresh[i], err, errlen)) != UP_OK)
                 goto fail;
-        /* Same address as before (a group with the old sockets): send
-         * everything to the new ones, so that closing the old ones after
-         * their last drain loses nothing. Harmless otherwise. */
-        if (p->reuseport && n.source_addr.ss.ss_family != AF_UNIX)
-            steered = up_udp_steer_newest(fresh[0], (unsigned)p->nreaders) == UP_OK;
     }
     if (nr->ntargets > p->pool_targets)
         up_log(UP_LOG_WARN,
@@ -575,7 +645,18 @@ int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err
                "dropped (counted in no_buffer); restart to resize",
                nr->ntargets, p->pool_targets);
 
-    /* 2. Publish; the old table stays valid until every reader moved on. */
+    /* 2. A changed source: the readers move over first (see move_source). */
+    if (rebind) {
+        bool same =
+            p->reuseport && n.source_addr.ss.ss_family != AF_UNIX && up_addr_equal(&n.source_addr, &p->opt.source_addr);
+        move_source(p, fresh, same);
+        if (p->opt.source_addr.ss.ss_family == AF_UNIX &&
+            !(n.source_addr.ss.ss_family == AF_UNIX && up_addr_equal(&n.source_addr, &p->opt.source_addr)))
+            up_unix_unlink(&p->opt.source_addr.ss);
+        up_log(UP_LOG_INFO, "reload: source %s -> %s", p->opt.source, n.source);
+    }
+
+    /* 3. Publish; the old table stays valid until every reader moved on. */
     lock(p);
     struct up_route *old = p->cur;
     p->cur = nr;
@@ -583,31 +664,6 @@ int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err
     unlock(p);
     wait_readers_pass(p);
     up_free(old);
-
-    /* 3. A changed source: each reader moves over at a batch boundary. */
-    if (rebind) {
-        for (size_t i = 0; i < p->nreaders; i++) {
-            p->readers[i].swap_sock = fresh[i];
-            /* Release: swap_sock is written before the reader sees the flag. */
-            atomic_store_explicit(&p->readers[i].swap, 1, memory_order_release);
-        }
-        for (size_t i = 0; i < p->nreaders; i++) {
-            struct up_reader *rd = &p->readers[i];
-            while (atomic_load_explicit(&rd->swap, memory_order_acquire))
-                up_sleep_ms(1);
-            lock(p);
-            reader_drops_close(p, i);
-            up_sock_close(rd->sock);
-            rd->sock = fresh[i];
-            unlock(p);
-        }
-        if (steered)
-            up_udp_steer_clear(fresh[0]);
-        if (p->opt.source_addr.ss.ss_family == AF_UNIX &&
-            !(n.source_addr.ss.ss_family == AF_UNIX && up_addr_equal(&n.source_addr, &p->opt.source_addr)))
-            up_unix_unlink(&p->opt.source_addr.ss);
-        up_log(UP_LOG_INFO, "reload: source %s -> %s", p->opt.source, n.source);
-    }
 
     /* 4. Removed targets: nobody pushes to them any more; drain, stop. */
     uint64_t deadline = up_now_ns() + (uint64_t)n.drain_ms * 1000000u;

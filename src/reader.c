@@ -249,6 +249,13 @@ static int reader_step(struct up_reader *rd, up_sock s, bool wait)
     }
     if (r < 0)
         return r;
+    /* A rebind wakes us with shutdown(SHUT_RD) on the old socket (proxy.c,
+     * move_source), which a blocked receive reports as one empty datagram:
+     * not a datagram. (The old socket gets no traffic by then; only an
+     * empty datagram arriving alone in the instant before the steering
+     * could be taken for it.) */
+    if (wait && r == 1 && rd->rdg[0].len == 0 && atomic_load_explicit(&rd->swap, memory_order_acquire))
+        return 0;
     size_t m = accept_batch(rd, (size_t)r);
     if (m)
         fan_out(rd, rt, m);

@@ -51,28 +51,29 @@ int up_udp_bind(up_sock s, const struct sockaddr *sa, up_socklen len, bool reuse
     return UP_OK;
 }
 
-int up_udp_steer_newest(up_sock s, unsigned nnew)
+int up_udp_steer_slots(up_sock s, const unsigned *slots, unsigned n)
 {
 #if defined(__linux__) && defined(SO_ATTACH_REUSEPORT_CBPF)
-    /* The group's sockets are numbered in the order they joined: the old
-     * ones 0..nnew-1, ours nnew..2*nnew-1. Return nnew + cpu % nnew. Once
-     * the old ones close, the number is past the group's end and the
-     * kernel falls back to its hash (and up_udp_steer_clear removes it). */
-    struct sock_filter code[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_CPU)),
-        BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, nnew),
-        BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, nnew),
-        BPF_STMT(BPF_RET | BPF_A, 0),
-    };
-    struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
-    if (nnew == 0)
+    /* A = cpu % n; then one compare per entry: return slots[A]. */
+    struct sock_filter code[3 + 2 * 64];
+    unsigned k = 0;
+    if (n == 0 || n > 64)
         return UP_EINVAL;
+    code[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_CPU));
+    code[k++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, n);
+    for (unsigned i = 0; i + 1 < n; i++) {
+        code[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, i, 0, 1);
+        code[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, slots[i]);
+    }
+    code[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, slots[n - 1]);
+    struct sock_fprog prog = {.len = (unsigned short)k, .filter = code};
     if (setsockopt(s, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) < 0)
         return up_last_error();
     return UP_OK;
 #else
     (void)s;
-    (void)nnew;
+    (void)slots;
+    (void)n;
     return UP_EAFNOSUPPORT;
 #endif
 }
@@ -130,6 +131,12 @@ int up_sock_set_buffer(up_sock s, bool rcv, int bytes, int *actual)
         *actual = got;
     return got < bytes ? UP_ERANGE : UP_OK;
 #endif
+}
+
+void up_sock_shutdown_read(up_sock s)
+{
+    if (s != UP_SOCK_INVALID)
+        (void)shutdown(s, SHUT_RD); /* ENOTCONN on UDP, but it wakes receivers */
 }
 
 void up_sock_close(up_sock s)
