@@ -9,6 +9,7 @@
 #include "options.h"
 #include "platform.h"
 #include "run.h"
+#include "settings.h"
 #include "service.h"
 
 #ifndef UP_VERSION
@@ -20,6 +21,12 @@ static void notify_ready(void *ctx)
 {
     (void)ctx;
     up_notify_ready(); /* systemd Type=notify; a no-op elsewhere */
+}
+
+/* --check-config: one setting per line. */
+static void print_setting(void *ctx, const char *line)
+{
+    fprintf(ctx, "  %s\n", line);
 }
 
 int main(int argc, char **argv)
@@ -44,7 +51,7 @@ int main(int argc, char **argv)
         return 0;
     }
     up_log_set_level(o.log_level);
-    if (o.log_file[0]) {
+    if (o.log_file[0] && !o.check_config) { /* a dry run creates no file */
         int r = up_log_set_file(o.log_file);
         if (r != UP_OK) {
             fprintf(stderr, "udp-proxy: --log-file: cannot open '%s': %s\n", o.log_file, up_strerror(r));
@@ -73,6 +80,7 @@ int main(int argc, char **argv)
     if (o.check_config) {
         printf("udp-proxy: configuration ok%s%s%s (%zu target(s))\n", o.config[0] ? " (" : "", o.config,
                o.config[0] ? ")" : "", o.ntargets);
+        up_settings_describe(&o, print_setting, stdout);
         return 0;
     }
     return up_run(&o, notify_ready, NULL);

@@ -53,6 +53,7 @@ struct up_proxy {
         uint32_t last;       /* the kernel's counter at the last reading */
     } drops[UP_READERS_MAX]; /* per reader, current socket only; under the lock */
     bool running, stopped;
+    int rcvbuf_granted;           /* receive buffer the kernel gave the source, bytes */
     struct up_resolver *resolver; /* name lookups off the control thread */
     /* The source's SO_REUSEPORT group as the kernel numbers it (sockets in
      * the order they joined; a closed one's slot goes to the last one):
@@ -87,14 +88,13 @@ static void unlock(struct up_proxy *p)
     atomic_flag_clear_explicit(&p->lock, memory_order_release);
 }
 
-static int open_unix_source(const struct up_options *o, up_sock *out, char *err, size_t errlen)
+static int open_unix_source(const struct up_options *o, up_sock *out, int *granted, char *err, size_t errlen)
 {
     const struct up_addr *a = &o->source_addr;
     up_sock s = UP_SOCK_INVALID;
     int r = up_udp_open(AF_UNIX, false, &s);
     if (r == UP_OK) {
-        int got = 0;
-        up_sock_set_buffer(s, true, o->rcvbuf, &got);
+        up_sock_set_buffer(s, true, o->rcvbuf, granted);
         up_sock_set_rcvtimeo(s, 200);
         r = up_unix_bind(s, &a->ss, a->len, o->source_mode);
     }
@@ -112,11 +112,11 @@ static int open_unix_source(const struct up_options *o, up_sock *out, char *err,
     return UP_OK;
 }
 
-static int open_source(const struct up_options *o, bool reuseport, up_sock *out, char *err, size_t errlen)
+static int open_source(const struct up_options *o, bool reuseport, up_sock *out, int *granted, char *err, size_t errlen)
 {
     const struct up_addr *a = &o->source_addr;
     if (a->ss.ss_family == AF_UNIX)
-        return open_unix_source(o, out, err, errlen);
+        return open_unix_source(o, out, granted, err, errlen);
     struct sockaddr_storage ss = a->ss;
     up_socklen len = a->len;
     up_sock s = UP_SOCK_INVALID;
@@ -138,6 +138,7 @@ static int open_source(const struct up_options *o, bool reuseport, up_sock *out,
     }
     int got = 0;
     r = up_sock_set_buffer(s, true, o->rcvbuf, &got);
+    *granted = got;
     if (r == UP_ERANGE) {
         static atomic_int warned;
         if (!atomic_exchange(&warned, 1))
@@ -170,7 +171,8 @@ static int probe_source(const struct up_options *o, char *err, size_t errlen)
     if (o->source_addr.ss.ss_family == AF_UNIX)
         return UP_OK; /* up_unix_bind() refuses a socket somebody serves */
     up_sock s = UP_SOCK_INVALID;
-    int r = open_source(o, false, &s, err, errlen);
+    int got = 0;
+    int r = open_source(o, false, &s, &got, err, errlen);
     up_sock_close(s);
     if (r == UP_EADDRINUSE)
         snprintf(err, errlen, "cannot listen on %s: address already in use (another process serves it)",
@@ -262,7 +264,7 @@ int up_proxy_new(const struct up_options *opt, struct up_proxy **out, char *err,
         goto fail;
     for (size_t i = 0; i < p->nreaders; i++) {
         up_sock s;
-        r = open_source(&p->opt, p->reuseport, &s, err, errlen);
+        r = open_source(&p->opt, p->reuseport, &s, &p->rcvbuf_granted, err, errlen);
         if (r != UP_OK)
             goto fail;
         r = up_reader_init(&p->readers[i], i, s, &p->route, p->pool_targets, opt->buffer, opt->channel_size, &p->stop);
@@ -585,7 +587,7 @@ int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err
     struct up_route *nr = NULL;
     int r = UP_OK;
 
-    int old_sndbuf = p->opt.sndbuf;
+    int old_sndbuf = p->opt.sndbuf, granted = 0;
     n = *next;
     bool rebind = strcmp(n.source, p->opt.source) != 0;
     keep_restart_only(p, &n, rebind);
@@ -636,7 +638,7 @@ int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err
         if (p->reuseport && !ours && (r = probe_source(&n, err, errlen)) != UP_OK)
             goto fail;
         for (size_t i = 0; i < p->nreaders; i++)
-            if ((r = open_source(&n, p->reuseport, &fresh[i], err, errlen)) != UP_OK)
+            if ((r = open_source(&n, p->reuseport, &fresh[i], &granted, err, errlen)) != UP_OK)
                 goto fail;
     }
     if (nr->ntargets > p->pool_targets)
@@ -650,6 +652,7 @@ int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err
         bool same =
             p->reuseport && n.source_addr.ss.ss_family != AF_UNIX && up_addr_equal(&n.source_addr, &p->opt.source_addr);
         move_source(p, fresh, same);
+        p->rcvbuf_granted = granted;
         if (p->opt.source_addr.ss.ss_family == AF_UNIX &&
             !(n.source_addr.ss.ss_family == AF_UNIX && up_addr_equal(&n.source_addr, &p->opt.source_addr)))
             up_unix_unlink(&p->opt.source_addr.ss);
@@ -795,6 +798,11 @@ void up_proxy_tick(struct up_proxy *p)
         if (t->addr.named && now >= t->next_resolve_ns)
             start_lookup(p, t, now);
     }
+}
+
+int up_proxy_source_rcvbuf(const struct up_proxy *p)
+{
+    return p->rcvbuf_granted;
 }
 
 struct up_resolver *up_proxy_resolver(struct up_proxy *p)

@@ -63,6 +63,10 @@ void up_proxy_tick(struct up_proxy *p);
  * reading of the config file (run.c). Owned by the proxy. */
 struct up_resolver *up_proxy_resolver(struct up_proxy *p);
 
+/* The receive buffer the kernel granted the source socket(s), bytes (as
+ * the kernel reports it, without its bookkeeping share). */
+int up_proxy_source_rcvbuf(const struct up_proxy *p);
+
 /* The address the (first) source socket is bound to. */
 int up_proxy_source_addr(struct up_proxy *p, char *buf, size_t size);
 

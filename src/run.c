@@ -16,6 +16,7 @@
 #include "proxy.h"
 #include "resolver.h"
 #include "selfstats.h"
+#include "settings.h"
 #include "stats.h"
 
 #ifndef UP_VERSION
@@ -181,6 +182,15 @@ static void reload_apply(struct up_proxy *p, struct up_options *o)
     o->drain_ms = n->drain_ms;
 }
 
+static void log_setting(void *ctx, const char *line)
+{
+    (void)ctx;
+    if (strncmp(line, "warning: ", 9) == 0)
+        up_log(UP_LOG_WARN, "setting: %s", line + 9);
+    else
+        up_log(UP_LOG_INFO, "setting: %s", line);
+}
+
 /* A source on every interface takes datagrams from any host that can
  * reach the port: fine behind a firewall, a surprise elsewhere. */
 static void warn_open_source(const struct up_options *o)
@@ -245,6 +255,9 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
             up_addr_format((struct sockaddr *)&o->target_addrs[i].ss, t, sizeof(t));
         up_log(UP_LOG_INFO, "target %s (%s)", o->targets[i], t);
     }
+    up_settings_describe(o, log_setting, NULL);
+    up_log(UP_LOG_INFO, "setting: source receive buffer granted by the kernel: %d bytes (asked --rcvbuf %d)",
+           up_proxy_source_rcvbuf(p), o->rcvbuf);
     if (ready)
         ready(ctx);
 
