@@ -578,9 +578,26 @@ static void move_source(struct up_proxy *p, const up_sock *fresh, bool same)
     }
 }
 
+static int reload_once(struct up_proxy *p, const struct up_options *next, char *err, size_t errlen);
+
 int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err, size_t errlen)
 {
-    static struct up_options n; /* large: off the stack; control thread only */
+    /* reload_once() keeps its working copy of the options in static
+     * storage (too large for the stack): one reload at a time, from the
+     * control thread only. Enforced, not just said (review style 5). */
+    static atomic_flag busy = ATOMIC_FLAG_INIT;
+    if (atomic_flag_test_and_set_explicit(&busy, memory_order_acquire)) {
+        snprintf(err, errlen, "a reload is already running (reloads belong to the control thread)");
+        return UP_EAGAIN;
+    }
+    int r = reload_once(p, next, err, errlen);
+    atomic_flag_clear_explicit(&busy, memory_order_release);
+    return r;
+}
+
+static int reload_once(struct up_proxy *p, const struct up_options *next, char *err, size_t errlen)
+{
+    static struct up_options n; /* large: off the stack; one reload at a time (up_proxy_reload) */
     struct up_target *added[UP_TARGETS_MAX], *removed[UP_TARGETS_MAX];
     up_sock fresh[UP_READERS_MAX];
     size_t nadded = 0, nremoved = 0, nkept = 0;
