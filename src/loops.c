@@ -100,20 +100,23 @@ static bool loops_into(const struct up_addr *t, const struct up_addr *l)
     return memcmp(th.bytes, lh.bytes, th.family == AF_INET ? 4 : 16) == 0;
 }
 
+const char *up_loops_into(const struct up_options *o, const struct up_addr *a)
+{
+    if (loops_into(a, &o->source_addr))
+        return "--source";
+    if (o->metrics_listen[0] && loops_into(a, &o->metrics_addr))
+        return "--metrics-listen";
+    return NULL;
+}
+
 int up_loops_check(const struct up_options *o, char *err, size_t errlen)
 {
     for (size_t i = 0; i < o->ntargets; i++) {
         const struct up_addr *t = &o->target_addrs[i];
-        const char *what = NULL, *text = NULL;
-        if (loops_into(t, &o->source_addr)) {
-            what = "--source";
-            text = o->source;
-        } else if (o->metrics_listen[0] && loops_into(t, &o->metrics_addr)) {
-            what = "--metrics-listen";
-            text = o->metrics_listen;
-        }
+        const char *what = up_loops_into(o, t);
         if (!what)
             continue;
+        const char *text = strcmp(what, "--source") == 0 ? o->source : o->metrics_listen;
         char a[80] = "";
         if (t->ss.ss_family != AF_UNIX)
             up_addr_format((const struct sockaddr *)&t->ss, a, sizeof(a));

@@ -22,4 +22,9 @@
  * target's address with port 0: nothing is bound on the port itself). */
 int up_loops_check(const struct up_options *o, char *err, size_t errlen);
 
+/* Would a datagram sent to `a` come back to one of o's listeners (the
+ * source, --metrics-listen)? For a target's new address after a lookup:
+ * NULL when not, else the flag it loops into ("--source"...). */
+const char *up_loops_into(const struct up_options *o, const struct up_addr *a);
+
 #endif

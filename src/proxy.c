@@ -31,6 +31,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "log.h"
+#include "loops.h"
 #include "reader.h"
 #include "resolver.h"
 #include "target.h"
@@ -728,7 +729,7 @@ static void lookup_run(void *arg)
     atomic_store_explicit(&l->state, LOOKUP_DONE, memory_order_release);
 }
 
-static void apply_lookup(struct up_target *t, int r, const struct up_addr *a)
+static void apply_lookup(const struct up_options *o, struct up_target *t, int r, const struct up_addr *a)
 {
     bool waiting = t->addr.len == 0;
     if (r != UP_OK) {
@@ -747,6 +748,17 @@ static void apply_lookup(struct up_target *t, int r, const struct up_addr *a)
     if (!waiting)
         up_addr_format((struct sockaddr *)&t->addr.ss, was, sizeof(was));
     up_addr_format((struct sockaddr *)&a->ss, now_s, sizeof(now_s));
+    const char *loop = up_loops_into(o, a);
+    if (loop) {
+        /* The name now points at the proxy itself: following it would send
+         * every datagram round in a loop. */
+        up_counter_add(&t->resolve_failures, 1);
+        up_log(UP_LOG_ERROR,
+               "target %s: the name now resolves to %s, the proxy's own %s: not followed (a loop); keeping %s "
+               "(counted in resolve_failures)",
+               t->name, now_s, loop, was);
+        return;
+    }
     r = up_target_set_addr(t, a);
     if (r != UP_OK) {
         up_log(UP_LOG_WARN, "target %s: cannot move to %s: %s; keeping %s", t->name, now_s, up_strerror(r), was);
@@ -766,7 +778,7 @@ static void collect_lookups(struct up_proxy *p)
         for (size_t k = 0; k < p->cur->ntargets; k++) {
             struct up_target *t = p->cur->targets[k];
             if (t == l->t && strcmp(t->addr.text, l->text) == 0) {
-                apply_lookup(t, l->rc, &l->addr);
+                apply_lookup(&p->opt, t, l->rc, &l->addr);
                 break;
             }
         }

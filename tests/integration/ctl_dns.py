@@ -8,6 +8,8 @@ Runs in a private mount namespace (unshare -m, as root) with its own
 1. No resolver reachable: a name that is not in /etc/hosts gives exit
    status 1 ("temporary", a service manager restarts that), at start and
    with --check-config; with --allow-unresolved the proxy starts and waits.
+   A name that later moves onto the proxy's own source is not followed
+   (the loop is logged, the last address kept).
 2. A resolver that never answers (a UDP socket on 127.0.0.3:53 that only
    counts queries; "options timeout:5 attempts:2"), three targets named in
    /etc/hosts, --config, --resolve-interval 1. Once the names leave
@@ -61,6 +63,32 @@ try:
     p.send_signal(signal.SIGTERM)
     out = p.communicate(timeout=20)[0]
     check(p.returncode == 0 and "waits for its name" in out, "--allow-unresolved: rc=%d\n%s" % (p.returncode, out))
+
+    # 1b. A name that moves onto the proxy's own source is not followed (a loop).
+    lsrc = free_port()
+    loop_sink = Sink(("127.0.0.2", lsrc))
+    write(hosts, "127.0.0.1 localhost\n127.0.0.2 up-loop.test\n")
+    lp = subprocess.Popen([BIN, "--source", "127.0.0.1:%d" % lsrc, "--target", "up-loop.test:%d" % lsrc,
+                           "--resolve-interval", "1", "--stats-interval", "0"], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(0.5)
+        write(hosts, "127.0.0.1 localhost\n127.0.0.1 up-loop.test\n")
+        time.sleep(2.5)  # two re-resolutions
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for i in range(100):
+            s.sendto(b"loop.%d:1|c" % i, ("127.0.0.1", lsrc))
+        s.close()
+        got = loop_sink.wait_count(100, 5)
+        time.sleep(0.5)
+    finally:
+        lp.send_signal(signal.SIGTERM)
+        out = lp.communicate(timeout=20)[0]
+    check("not followed (a loop)" in out, "a move onto the source was followed:\n" + out)
+    check(got == 100 and loop_sink.count() == 100, "the old address got %d of 100" % loop_sink.count())
+    check("final totals: received=100 " in out, "datagrams multiplied or lost:\n" + out)
+    loop_sink.close()
+    write(hosts, "127.0.0.1 localhost\n")
 
     # 2. A resolver that never answers.
     dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
