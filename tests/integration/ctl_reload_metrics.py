@@ -11,7 +11,9 @@ plus 63 unix: targets with long paths, moves --metrics-listen, adds
 - the exporter changes are logged as "needs a restart; keeping" and the old
   metrics port still answers;
 - the removed target's "reload: target ... removed (drained)" line counts
-  exactly what its sink received, and no drop (drain-timeout 10 s).
+  exactly what its sink received, and no drop (drain-timeout 10 s);
+- a last reload removes the 63 stuck unix: targets: each drain line's sent
+  is exactly what its peer holds, the backlog is in its drop counters.
 """
 import os
 import re
@@ -84,9 +86,35 @@ try:
           (c["sent"], got_b))
     check(c["dropped_queue_full"] == c["dropped_send_error"] == c["dropped_shutdown"] == 0, "drops: %r" % c)
     check(b.data() == data[:got_b], "removed target: not a contiguous run from the start")
+    # Remove the 63 unix targets, whose peers never read (stuck): each
+    # drain line counts, in sent, exactly what its peer holds, and its
+    # backlog in the drop counters (audit P0-7).
+    time.sleep(0.5)
+    write(conf, "source = 127.0.0.1:%d\nstats-interval = 0\ndrain-timeout = 1s\nmetrics-listen = 127.0.0.1:%d\n"
+          "target = %s\n" % (src, mport, ta))
+    px.hup()
+    check(px.count_log(r"reload: done: 1 target\(s\) kept, 0 added, 63 removed") == 1, "removal:\n" + px.log())
+    stuck = 0
+    for path, h in zip(unix_targets, holders):
+        lines = [l for l in px.log().splitlines() if "reload: target %s removed (drained)" % path in l]
+        check(len(lines) == 1, "no drain line for %s" % path)
+        c = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", lines[0])}
+        h.setblocking(False)
+        held = 0
+        try:
+            while True:
+                h.recv(70000)
+                held += 1
+        except BlockingIOError:
+            pass
+        check(c["sent"] == held, "%s: sent=%d, its peer holds %d" % (path, c["sent"], held))
+        if c["dropped_queue_full"] + c["dropped_shutdown"] > 0:
+            stuck += 1
+    check(stuck > 0, "no removed unix target was ever backed up: the check proves nothing")
     snd.join()
     a.settle()
     last = scrape(mport)
+    check(set(last) == {ta}, "labels after removing the unix targets: %d" % len(last))
     check(last[ta] >= after[ta], "kept target's counter went back: %d -> %d" % (after[ta], last[ta]))
     check(last[ta] == len(data), "kept target sent %d of %d" % (last[ta], len(data)))
     for s in holders:  # the unix targets' peers go: their queues drop fast
