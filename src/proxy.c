@@ -1,22 +1,26 @@
 /*
  * proxy.c - wiring and lifecycle of readers and targets (see proxy.h).
  *
- * Stop order: readers first (they stop receiving, take what the kernel
- * still holds, exit), then every writer drains its queues until the
- * deadline. Nothing is dropped silently: what the deadline cuts off is
- * counted in dropped_shutdown.
+ * Stop order: readers first (they stop forwarding and forward what the
+ * kernel still holds; from then on they only count what arrives, as
+ * received and dropped_shutdown), then every writer drains its queues
+ * until the deadline, then the readers stop and the sockets close. Nothing
+ * is dropped silently: what the deadline cuts off, and what arrived during
+ * the drain, is counted in dropped_shutdown.
  *
  * Reload (control thread), hitless:
  *   1. everything that can fail first: new targets are connected and their
  *      writers started, a changed source is bound (SO_REUSEPORT lets the
- *      new socket overlap the old one) - on any failure nothing changes;
- *   2. a new route table is published (seq_cst store) and the old one is
+ *      new socket overlap the old one; an address not ours yet is probed
+ *      first) - on any failure nothing changes;
+ *   2. a changed source: each reader is handed its new socket, the traffic
+ *      is steered to the new sockets, the readers are woken, move over,
+ *      empty the old sockets and let go of them; the control thread closes
+ *      them (move_source);
+ *   3. a new route table is published (seq_cst store) and the old one is
  *      kept until every reader has passed a batch boundary (its epoch moved
  *      after the publish; idle readers wake every 200 ms): from then on no
  *      reader can touch a removed target or the old table;
- *   3. a changed source: each reader is handed its new socket, moves to it
- *      at its next batch boundary, empties the old one and lets go of it;
- *      the control thread closes it;
  *   4. removed targets drain their queues (up to --drain-timeout), log
  *      their final counters and are freed.
  * Kept targets keep their socket, queues and counters throughout.
