@@ -244,6 +244,8 @@ int up_udp_send_batch(up_sock s, struct up_io *io, const struct up_dgram *dg, si
 
 int up_thread_start(up_thread *t, void *(*fn)(void *), void *arg, const char *name);
 void up_thread_join(up_thread t);
+/* Let t run on unjoined: its resources are released when it ends. */
+void up_thread_detach(up_thread t);
 
 int up_sem_init(up_sem *s);
 void up_sem_destroy(up_sem *s);

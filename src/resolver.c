@@ -113,9 +113,12 @@ bool up_resolver_free(struct up_resolver *r)
     r->stop = true;
     r->count = 0;
     bool busy = r->busy;
+    up_thread t = r->thread; /* once unlocked, a busy helper may free r */
     unlock(r);
-    if (busy)
-        return false; /* the helper releases r when its job returns */
+    if (busy) {
+        up_thread_detach(t); /* nobody joins it: it ends by itself */
+        return false;        /* and releases r when its job returns */
+    }
     up_sem_post(&r->wake);
     up_thread_join(r->thread);
     up_sem_destroy(&r->wake);
