@@ -126,5 +126,14 @@ int up_loops_check(const struct up_options *o, char *err, size_t errlen)
                  o->targets[i], a[0] ? " (" : "", a, a[0] ? ")" : "", what, text);
         return UP_EINVAL;
     }
+    /* --statsd-self sends too: into the source, the proxy's own counters
+     * would come back through it and be counted and sent again. */
+    if (o->statsd_self[0] && loops_into(&o->statsd_self_addr, &o->source_addr)) {
+        snprintf(err, errlen,
+                 "--statsd-self '%s' is the proxy's own --source '%s': its own metrics would come back through it "
+                 "(a loop); send them to the agent instead",
+                 o->statsd_self, o->source);
+        return UP_EINVAL;
+    }
     return UP_OK;
 }

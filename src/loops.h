@@ -16,7 +16,7 @@
 /* UP_OK, or UP_EINVAL with a message naming the target and the listener
  * it loops into. Checks every resolved target (a name still waiting for
  * its address is checked when it resolves: not here) against the source
- * and --metrics-listen. A wildcard listener (":PORT", 0.0.0.0, [::])
+ * and --metrics-listen, and --statsd-self against the source. A wildcard listener (":PORT", 0.0.0.0, [::])
  * receives on every local address: a target on any address of this host
  * with that port loops too (found by binding a probe socket to the
  * target's address with port 0: nothing is bound on the port itself). */

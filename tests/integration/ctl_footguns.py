@@ -52,6 +52,8 @@ try:
     m = free_port()
     expect_loop(["--source", "127.0.0.1:%d" % p, "--target", "127.0.0.1:%d" % m, "--metrics-listen",
                  "127.0.0.1:%d" % m], "--metrics-listen")
+    expect_loop(["--source", ":%d" % p, "--target", "127.0.0.1:%d" % m, "--statsd-self", "127.0.0.1:%d" % p],
+                "--statsd-self")
     usock = os.path.join(d, "src.sock")
     expect_loop(["--source", "unix:" + usock, "--target", "unix:" + usock], "--source")
     rc, out = run(["--source", "127.0.0.1:%d" % p, "--target", "127.0.0.2:%d" % p, "--check-config"])
