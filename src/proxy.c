@@ -652,11 +652,10 @@ static int reload_once(struct up_proxy *p, const struct up_options *next, char *
                      p->nreaders);
             goto fail;
         }
-        /* Another port (or family) is not ours yet: nobody else may serve
-         * it. The same port is: our own sockets hold it, the probe would
-         * only find them. */
-        bool ours = p->opt.source_addr.ss.ss_family == n.source_addr.ss.ss_family &&
-                    port_of(&p->opt.source_addr) == port_of(&n.source_addr);
+        /* Another port is not ours yet: nobody else may serve it. The same
+         * port (any address or family: 127.0.0.1:P -> :P) is: our own
+         * sockets hold it, the probe would only find them. */
+        bool ours = port_of(&p->opt.source_addr) != 0 && port_of(&p->opt.source_addr) == port_of(&n.source_addr);
         if (p->reuseport && !ours && (r = probe_source(&n, err, errlen)) != UP_OK)
             goto fail;
         for (size_t i = 0; i < p->nreaders; i++)

@@ -150,6 +150,14 @@ static bool reload_begin(struct up_proxy *p, const struct up_options *o)
     return true;
 }
 
+static void warn_open_source(const struct up_options *o);
+
+/* The source and --allow count in effect (the control thread's copy). */
+static struct {
+    char source[UP_ADDR_TEXT_MAX];
+    size_t nallow;
+} running;
+
 /* The file was read: apply it, or keep the running configuration and say why. */
 static void reload_apply(struct up_proxy *p, struct up_options *o)
 {
@@ -165,6 +173,11 @@ static void reload_apply(struct up_proxy *p, struct up_options *o)
         up_log(UP_LOG_ERROR, "reload failed, the running configuration stays: %s", err);
         return;
     }
+    /* Newly open to every interface (a new source, or --allow gone): say so. */
+    if (strcmp(n->source, running.source) != 0 || (running.nallow && !n->nallow))
+        warn_open_source(n);
+    snprintf(running.source, sizeof(running.source), "%s", n->source);
+    running.nallow = n->nallow;
     if (n->log_level != o->log_level) {
         up_log(UP_LOG_INFO, "reload: --log-level %s -> %s", up_log_level_name(o->log_level),
                up_log_level_name(n->log_level));
@@ -245,6 +258,8 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
         goto out;
     }
     warn_open_source(o); /* before "listening on": logged by then */
+    snprintf(running.source, sizeof(running.source), "%s", o->source);
+    running.nallow = o->nallow;
     char src[80] = "?";
     up_proxy_source_addr(p, src, sizeof(src));
     up_log(UP_LOG_INFO, "udp-proxy %s listening on %s (%s), %zu target(s), %u reader(s), buffer %u, channel %u",

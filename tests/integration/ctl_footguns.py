@@ -118,6 +118,18 @@ try:
             check(n == want, "%s: %d warnings, want %d:\n%s" % (args, n, want, px.log()))
         finally:
             check(px.stop() == 0, "exit status")
+    # ... and when a reload opens the source to every interface.
+    conf2 = os.path.join(d, "open.conf")
+    sp = free_port()
+    write(conf2, "source = 127.0.0.1:%d\ntarget = 127.0.0.1:%d\n" % (sp, sink.addr[1]))
+    px = Proxy(["--config", conf2])
+    try:
+        write(conf2, "source = :%d\ntarget = 127.0.0.1:%d\n" % (sp, sink.addr[1]))
+        px.hup()
+        check(px.count_log(r"warn .*every interface.*--allow") == 1, "no warning after the reload:\n" + px.log())
+        check(px.stop() == 0, "exit status")
+    finally:
+        px.stop()
     print("ok: loops refused (start, --check-config, reload), second instances exit 1, open source warned")
 finally:
     sink.close()
