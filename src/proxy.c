@@ -528,6 +528,24 @@ static bool steer_fresh(struct up_proxy *p, const up_sock *fresh, size_t skip)
     return n > 0 && up_udp_steer_slots(fresh[0], to, n) == UP_OK;
 }
 
+/* An old source socket that is not in the new sockets' group: connect it
+ * to itself, so that it takes no datagram from anybody else any more.
+ * Where the new address overlaps it (127.0.0.1:P -> :P) the kernel then
+ * delivers to the new sockets; elsewhere the old address refuses. Either
+ * way nothing more lands in a buffer that is about to be closed. */
+static void seal(up_sock s)
+{
+    struct sockaddr_storage ss;
+    up_socklen len;
+    if (up_sock_local_addr(s, &ss, &len) != UP_OK || (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+        return;
+    if (ss.ss_family == AF_INET && ((struct sockaddr_in *)&ss)->sin_addr.s_addr == htonl(INADDR_ANY))
+        ((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (ss.ss_family == AF_INET6 && memcmp(&((struct sockaddr_in6 *)&ss)->sin6_addr, &in6addr_any, 16) == 0)
+        ((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
+    (void)up_udp_connect(s, (const struct sockaddr *)&ss, len);
+}
+
 /* Move every reader to its new source socket without a gap (review M3,
  * s1). same: the new sockets joined the old ones' SO_REUSEPORT group.
  *   1. hand each reader its new socket;
@@ -553,6 +571,9 @@ static void move_source(struct up_proxy *p, const up_sock *fresh, bool same)
             p->slots[p->nslots++] = fresh[i];
         steered = steer_fresh(p, fresh, SIZE_MAX);
     }
+    if (!same)
+        for (size_t i = 0; i < p->nreaders; i++)
+            seal(p->readers[i].sock);
     for (size_t i = 0; i < p->nreaders; i++)
         up_sock_shutdown_read(p->readers[i].sock);
     for (size_t i = 0; i < p->nreaders; i++)
