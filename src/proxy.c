@@ -516,16 +516,27 @@ static bool allow_equal(const struct up_options *a, const struct up_options *b)
     return true;
 }
 
-/* Steer the source's group to the new sockets in it (those of fresh[]),
- * but not to the one in slot `skip` (SIZE_MAX: none). */
-static bool steer_fresh(struct up_proxy *p, const up_sock *fresh, size_t skip)
+/* Steer the source's group to the sockets of set[] in it (one per
+ * reader), but not to the one in slot `skip` (SIZE_MAX: none). */
+static bool steer_fresh(struct up_proxy *p, const up_sock *set, size_t skip)
 {
     unsigned to[UP_READERS_MAX], n = 0;
     for (size_t k = 0; k < p->nslots; k++)
         for (size_t i = 0; i < p->nreaders; i++)
-            if (k != skip && p->slots[k] == fresh[i] && n < UP_READERS_MAX)
+            if (k != skip && p->slots[k] == set[i] && n < UP_READERS_MAX)
                 to[n++] = (unsigned)k;
-    return n > 0 && up_udp_steer_slots(fresh[0], to, n) == UP_OK;
+    return n > 0 && up_udp_steer_slots(set[0], to, n) == UP_OK;
+}
+
+/* Before new sockets join the group of the running ones: keep the traffic
+ * on the running ones (read by the readers) until move_source() hands the
+ * new ones over, so that no datagram waits unread in a new socket. */
+static bool steer_running(struct up_proxy *p)
+{
+    up_sock cur[UP_READERS_MAX];
+    for (size_t i = 0; i < p->nreaders; i++)
+        cur[i] = p->readers[i].sock;
+    return steer_fresh(p, cur, SIZE_MAX);
 }
 
 /* An old source socket that is not in the new sockets' group: connect it
@@ -631,6 +642,8 @@ static int reload_once(struct up_proxy *p, const struct up_options *next, char *
     int r = UP_OK;
 
     int old_sndbuf = p->opt.sndbuf, granted = 0;
+    bool same = false; /* the new source sockets join the running ones' group */
+    bool held = false; /* the group is steered to the running sockets */
     n = *next;
     bool rebind = strcmp(n.source, p->opt.source) != 0;
     keep_restart_only(p, &n, rebind);
@@ -679,6 +692,10 @@ static int reload_once(struct up_proxy *p, const struct up_options *next, char *
         bool ours = port_of(&p->opt.source_addr) != 0 && port_of(&p->opt.source_addr) == port_of(&n.source_addr);
         if (p->reuseport && !ours && (r = probe_source(&n, err, errlen)) != UP_OK)
             goto fail;
+        same =
+            p->reuseport && n.source_addr.ss.ss_family != AF_UNIX && up_addr_equal(&n.source_addr, &p->opt.source_addr);
+        if (same)
+            held = steer_running(p);
         for (size_t i = 0; i < p->nreaders; i++)
             if ((r = open_source(&n, p->reuseport, &fresh[i], &granted, err, errlen)) != UP_OK)
                 goto fail;
@@ -691,8 +708,6 @@ static int reload_once(struct up_proxy *p, const struct up_options *next, char *
 
     /* 2. A changed source: the readers move over first (see move_source). */
     if (rebind) {
-        bool same =
-            p->reuseport && n.source_addr.ss.ss_family != AF_UNIX && up_addr_equal(&n.source_addr, &p->opt.source_addr);
         move_source(p, fresh, same);
         p->rcvbuf_granted = granted;
         if (p->opt.source_addr.ss.ss_family == AF_UNIX &&
@@ -737,6 +752,8 @@ fail:
     }
     for (size_t i = 0; i < p->nreaders; i++)
         up_sock_close(fresh[i]);
+    if (held)
+        up_udp_steer_clear(p->readers[0].sock);
     if (rebind && n.source_addr.ss.ss_family == AF_UNIX && fresh[0] != UP_SOCK_INVALID)
         up_unix_unlink(&n.source_addr.ss);
     up_free(nr);
