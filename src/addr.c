@@ -147,8 +147,14 @@ int up_addr_resolve(const char *text, bool passive, struct up_addr *out)
     hints.ai_socktype = SOCK_DGRAM;
     hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
     snprintf(portstr, sizeof(portstr), "%u", (unsigned)port);
-    if (getaddrinfo(host, portstr, &hints, &res) != 0 || !res)
-        return UP_ENOTFOUND;
+    int gai = getaddrinfo(host, portstr, &hints, &res);
+    if (gai != 0 || !res) {
+        if (res)
+            freeaddrinfo(res);
+        /* "Temporary failure in name resolution": no resolver reachable
+         * (yet), or it did not answer. Not a verdict on the name. */
+        return gai == EAI_AGAIN ? UP_ETIMEDOUT : UP_ENOTFOUND;
+    }
     /* Prefer IPv4 when a name has both (as Go's resolver does for UDP). */
     struct addrinfo *pick = res;
     for (struct addrinfo *a = res; a; a = a->ai_next)

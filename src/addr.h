@@ -35,7 +35,8 @@ int up_addr_split(const char *text, char *host, size_t host_size, uint16_t *port
 /* Parse and resolve. passive: the address is to be bound (":PORT" means all
  * interfaces, IPv6 and IPv4); otherwise it is a target (":PORT" means this
  * host, 127.0.0.1). Returns the codes of up_addr_split, UP_ENOTFOUND for a
- * name that does not resolve. */
+ * name that does not resolve, UP_ETIMEDOUT when the lookup failed for now
+ * (EAI_AGAIN: no resolver reachable, or no answer): worth trying again. */
 int up_addr_resolve(const char *text, bool passive, struct up_addr *out);
 
 /* True when text starts with "unix:" (a Unix datagram socket path). */

@@ -10,6 +10,7 @@
 #include "options.h"
 #include "platform.h"
 #include "run.h"
+#include "settings.h"
 #include "service.h"
 #include "statscmd.h"
 
@@ -22,6 +23,12 @@ static void notify_ready(void *ctx)
 {
     (void)ctx;
     up_notify_ready(); /* systemd Type=notify; a no-op elsewhere */
+}
+
+/* --check-config: one setting per line. */
+static void print_setting(void *ctx, const char *line)
+{
+    fprintf(ctx, "  %s\n", line);
 }
 
 int main(int argc, char **argv)
@@ -63,13 +70,25 @@ int main(int argc, char **argv)
         fprintf(stderr, "udp-proxy: cannot initialise the platform layer\n");
         return 1;
     }
-    if (up_options_resolve(&o, err, sizeof(err)) != UP_OK) {
+    int rr = up_options_resolve(&o, err, sizeof(err));
+    if (rr == UP_ETIMEDOUT) {
+        /* The resolver could not be asked (yet): not a configuration
+         * error. Exit 1, which a service manager restarts (exit 2 it does
+         * not: docs/SYSTEMD.md). */
+        fprintf(stderr,
+                "udp-proxy: %s (a temporary failure of name resolution: exit status 1, try again later, or "
+                "--allow-unresolved to start without the name)\n",
+                err);
+        return 1;
+    }
+    if (rr != UP_OK) {
         fprintf(stderr, "udp-proxy: %s\nTry 'udp-proxy --help' for more information.\n", err);
         return 2;
     }
     if (o.check_config) {
         printf("udp-proxy: configuration ok%s%s%s (%zu target(s))\n", o.config[0] ? " (" : "", o.config,
                o.config[0] ? ")" : "", o.ntargets);
+        up_settings_describe(&o, print_setting, stdout);
         return 0;
     }
     return up_run(&o, notify_ready, NULL);

@@ -28,9 +28,24 @@ int up_metrics_http_new(struct up_proxy *p, const struct up_metrics_info *info, 
         up_metrics_http_free(m);
         return UP_ENOMEM;
     }
-    /* The names are fixed from now on: take them once for the bound. */
     up_proxy_snapshot(p, &m->snap);
     m->max_body = up_metrics_render_bound(&m->snap, &m->info);
+    /* With a config file a reload may bring up to UP_TARGETS_MAX targets
+     * with names of any length: the bound covers the worst of them (the
+     * bound renders every value at its longest, so only the count and the
+     * length of the names matter). */
+    size_t room = up_proxy_target_count(p);
+    if (room > m->snap.ntargets) {
+        struct up_stats worst = m->snap;
+        for (size_t i = 0; i < room; i++) {
+            memset(worst.targets[i].name, 'x', UP_NAME_MAX - 1);
+            worst.targets[i].name[UP_NAME_MAX - 1] = '\0';
+        }
+        worst.ntargets = room;
+        size_t b = up_metrics_render_bound(&worst, &m->info);
+        if (b > m->max_body)
+            m->max_body = b;
+    }
     *out = m;
     return UP_OK;
 }

@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "log.h"
+#include "loops.h"
 
 enum kind { K_FLAG, K_ADDR, K_TARGET, K_LEVEL, K_U32, K_SIZE, K_MS, K_PATH, K_PREFIX, K_BOOL, K_MODE, K_CIDR };
 
@@ -482,7 +483,7 @@ int up_options_resolve(struct up_options *o, char *err, size_t errlen)
         return r;
     for (size_t i = 0; i < o->ntargets; i++) {
         r = resolve_one("target", o->targets[i], false, &o->target_addrs[i], err, errlen);
-        if (r == UP_ENOTFOUND && o->allow_unresolved) {
+        if ((r == UP_ENOTFOUND || r == UP_ETIMEDOUT) && o->allow_unresolved) {
             /* Kept by name: the target counts its datagrams as send errors
              * until the name resolves (retried every --resolve-interval). */
             up_log(UP_LOG_WARN, "%s (--allow-unresolved: the target waits for its name)", err);
@@ -503,7 +504,7 @@ int up_options_resolve(struct up_options *o, char *err, size_t errlen)
                 return UP_EDUPLICATE;
             }
     }
-    return UP_OK;
+    return up_loops_check(o, err, errlen);
 }
 
 /* The parts of --help that differ per system: Windows shows only what works

@@ -91,14 +91,24 @@ int up_sock_set_rcvtimeo(up_sock s, int timeout_ms);
  * Returns UP_EADDRINUSE, UP_EACCES, UP_EADDRNOTAVAIL... on failure. */
 int up_udp_bind(up_sock s, const struct sockaddr *sa, up_socklen len, bool reuseport, bool v6only);
 
-/* A source rebind onto an overlapping address (reload): the `nnew` sockets
- * bound last to the same SO_REUSEPORT group take every datagram from now
- * on, so the old ones only need emptying before they close (Linux: a
- * classic BPF steering program on the group). UP_EAFNOSUPPORT where the
- * system cannot steer (then the kernel spreads datagrams over old and new
- * sockets; the readers still empty the old ones). up_udp_steer_clear()
- * goes back to the kernel's hash once the old sockets are closed. */
-int up_udp_steer_newest(up_sock s, unsigned nnew);
+/* 1 where up_udp_bind() can share an address (SO_REUSEPORT), 0 elsewhere
+ * (Windows): there nothing may ask for it. */
+#if !defined(_WIN32) && defined(SO_REUSEPORT)
+#define UP_HAVE_REUSEPORT 1
+#else
+#define UP_HAVE_REUSEPORT 0
+#endif
+
+/* A source rebind onto the same address (reload): the old and the new
+ * sockets are one SO_REUSEPORT group, numbered by the kernel in the order
+ * they joined (a closed socket's slot is taken by the group's last one).
+ * up_udp_steer_slots() makes the group send every datagram to one of
+ * slots[0..n) (Linux: a classic BPF program on the group, by CPU), so the
+ * old sockets get nothing more and close after one last emptying.
+ * UP_EAFNOSUPPORT where the system cannot steer (then the kernel spreads
+ * datagrams over old and new sockets; the readers still empty the old
+ * ones). up_udp_steer_clear() goes back to the kernel's hash. */
+int up_udp_steer_slots(up_sock s, const unsigned *slots, unsigned n);
 void up_udp_steer_clear(up_sock s);
 
 /* Connect `s` to the target address (datagram sockets: sets the peer). */
@@ -109,6 +119,10 @@ int up_udp_connect(up_sock s, const struct sockaddr *sa, up_socklen len);
  * *actual receives what the kernel granted (as it reports it).
  * Returns UP_OK, or UP_ERANGE when the grant is smaller than asked. */
 int up_sock_set_buffer(up_sock s, bool rcv, int bytes, int *actual);
+
+/* Stop receiving on s: a thread blocked in a receive on it returns at
+ * once; what is queued can still be read. Errors are ignored. */
+void up_sock_shutdown_read(up_sock s);
 
 /* Close; safe on UP_SOCK_INVALID. */
 void up_sock_close(up_sock s);
@@ -245,6 +259,8 @@ int up_udp_send_batch(up_sock s, struct up_io *io, const struct up_dgram *dg, si
 
 int up_thread_start(up_thread *t, void *(*fn)(void *), void *arg, const char *name);
 void up_thread_join(up_thread t);
+/* Let t run on unjoined: its resources are released when it ends. */
+void up_thread_detach(up_thread t);
 
 int up_sem_init(up_sem *s);
 void up_sem_destroy(up_sem *s);

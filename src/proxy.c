@@ -1,22 +1,26 @@
 /*
  * proxy.c - wiring and lifecycle of readers and targets (see proxy.h).
  *
- * Stop order: readers first (they stop receiving, take what the kernel
- * still holds, exit), then every writer drains its queues until the
- * deadline. Nothing is dropped silently: what the deadline cuts off is
- * counted in dropped_shutdown.
+ * Stop order: readers first (they stop forwarding and forward what the
+ * kernel still holds; from then on they only count what arrives, as
+ * received and dropped_shutdown), then every writer drains its queues
+ * until the deadline, then the readers stop and the sockets close. Nothing
+ * is dropped silently: what the deadline cuts off, and what arrived during
+ * the drain, is counted in dropped_shutdown.
  *
  * Reload (control thread), hitless:
  *   1. everything that can fail first: new targets are connected and their
  *      writers started, a changed source is bound (SO_REUSEPORT lets the
- *      new socket overlap the old one) - on any failure nothing changes;
- *   2. a new route table is published (seq_cst store) and the old one is
+ *      new socket overlap the old one; an address not ours yet is probed
+ *      first) - on any failure nothing changes;
+ *   2. a changed source: each reader is handed its new socket, the traffic
+ *      is steered to the new sockets, the readers are woken, move over,
+ *      empty the old sockets and let go of them; the control thread closes
+ *      them (move_source);
+ *   3. a new route table is published (seq_cst store) and the old one is
  *      kept until every reader has passed a batch boundary (its epoch moved
  *      after the publish; idle readers wake every 200 ms): from then on no
  *      reader can touch a removed target or the old table;
- *   3. a changed source: each reader is handed its new socket, moves to it
- *      at its next batch boundary, empties the old one and lets go of it;
- *      the control thread closes it;
  *   4. removed targets drain their queues (up to --drain-timeout), log
  *      their final counters and are freed.
  * Kept targets keep their socket, queues and counters throughout.
@@ -24,13 +28,16 @@
 #include "proxy.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "error.h"
 #include "log.h"
+#include "loops.h"
 #include "reader.h"
+#include "resolver.h"
 #include "target.h"
 
 /* A target whose name does not resolve yet is tried this often. */
@@ -46,9 +53,33 @@ struct up_proxy {
     atomic_int stop;                        /* 1: readers stop receiving */
     atomic_flag lock;                       /* held while the route changes or a snapshot reads it */
     bool reuseport;                         /* source sockets are bound with SO_REUSEPORT */
+    struct {
+        uint64_t total;      /* the socket's kernel drops, widened past its 32-bit wrap */
+        uint32_t last;       /* the kernel's counter at the last reading */
+    } drops[UP_READERS_MAX]; /* per reader, current socket only; under the lock */
     bool running, stopped;
-    bool draining; /* up_proxy_stop_begin() done */
+    bool draining;                /* up_proxy_stop_begin() done */
+    int rcvbuf_granted;           /* receive buffer the kernel gave the source, bytes */
+    struct up_resolver *resolver; /* name lookups off the control thread */
+    /* The source's SO_REUSEPORT group as the kernel numbers it (sockets in
+     * the order they joined; a closed one's slot goes to the last one):
+     * steering during a rebind names slots (up_udp_steer_slots). */
+    up_sock slots[2 * UP_READERS_MAX];
+    size_t nslots;
+    struct up_lookup *lookups; /* [UP_TARGETS_MAX]; left alive if a lookup hangs at exit */
 };
+
+/* One lookup of a target's name, run on the resolver thread. The record
+ * is the control thread's until `state` says DONE; the target itself is
+ * only named (by pointer and text), never touched by the helper. */
+struct up_lookup {
+    const struct up_target *t;   /* whose name (compared, not dereferenced) */
+    char text[UP_ADDR_TEXT_MAX]; /* the name looked up */
+    struct up_addr addr;         /* the answer (rc == UP_OK) */
+    int rc;                      /* up_addr_resolve()'s result */
+    atomic_int state;            /* LOOKUP_FREE, _BUSY (queued or running), _DONE */
+};
+enum { LOOKUP_FREE = 0, LOOKUP_BUSY, LOOKUP_DONE };
 
 static void lock(struct up_proxy *p)
 {
@@ -63,14 +94,13 @@ static void unlock(struct up_proxy *p)
     atomic_flag_clear_explicit(&p->lock, memory_order_release);
 }
 
-static int open_unix_source(const struct up_options *o, up_sock *out, char *err, size_t errlen)
+static int open_unix_source(const struct up_options *o, up_sock *out, int *granted, char *err, size_t errlen)
 {
     const struct up_addr *a = &o->source_addr;
     up_sock s = UP_SOCK_INVALID;
     int r = up_udp_open(AF_UNIX, false, &s);
     if (r == UP_OK) {
-        int got = 0;
-        up_sock_set_buffer(s, true, o->rcvbuf, &got);
+        up_sock_set_buffer(s, true, o->rcvbuf, granted);
         up_sock_set_rcvtimeo(s, 200);
         r = up_unix_bind(s, &a->ss, a->len, o->source_mode);
     }
@@ -88,11 +118,11 @@ static int open_unix_source(const struct up_options *o, up_sock *out, char *err,
     return UP_OK;
 }
 
-static int open_source(const struct up_options *o, bool reuseport, up_sock *out, char *err, size_t errlen)
+static int open_source(const struct up_options *o, bool reuseport, up_sock *out, int *granted, char *err, size_t errlen)
 {
     const struct up_addr *a = &o->source_addr;
     if (a->ss.ss_family == AF_UNIX)
-        return open_unix_source(o, out, err, errlen);
+        return open_unix_source(o, out, granted, err, errlen);
     struct sockaddr_storage ss = a->ss;
     up_socklen len = a->len;
     up_sock s = UP_SOCK_INVALID;
@@ -114,6 +144,7 @@ static int open_source(const struct up_options *o, bool reuseport, up_sock *out,
     }
     int got = 0;
     r = up_sock_set_buffer(s, true, o->rcvbuf, &got);
+    *granted = got;
     if (r == UP_ERANGE) {
         static atomic_int warned;
         if (!atomic_exchange(&warned, 1))
@@ -132,6 +163,36 @@ static int open_source(const struct up_options *o, bool reuseport, up_sock *out,
     }
     *out = s;
     return UP_OK;
+}
+
+/* SO_REUSEPORT lets our own sockets share the source (readers, reload
+ * rebinds), but it would also let a second proxy join the group and take
+ * part of the traffic. Before binding an address that is not ours yet,
+ * bind it once without SO_REUSEPORT: if anybody serves it, that fails
+ * with "address in use", as it does without --config. (Two instances
+ * starting in the same instant can still both pass: the probe is closed
+ * before the real sockets bind.) */
+static int probe_source(const struct up_options *o, char *err, size_t errlen)
+{
+    if (o->source_addr.ss.ss_family == AF_UNIX)
+        return UP_OK; /* up_unix_bind() refuses a socket somebody serves */
+    up_sock s = UP_SOCK_INVALID;
+    int got = 0;
+    int r = open_source(o, false, &s, &got, err, errlen);
+    up_sock_close(s);
+    if (r == UP_EADDRINUSE)
+        snprintf(err, errlen, "cannot listen on %s: address already in use (another process serves it)",
+                 o->source_addr.text);
+    return r;
+}
+
+static uint16_t port_of(const struct up_addr *a)
+{
+    if (a->ss.ss_family == AF_INET)
+        return ((const struct sockaddr_in *)&a->ss)->sin_port;
+    if (a->ss.ss_family == AF_INET6)
+        return ((const struct sockaddr_in6 *)&a->ss)->sin6_port;
+    return 0;
 }
 
 static void target_free(struct up_target *t)
@@ -172,22 +233,27 @@ int up_proxy_new(const struct up_options *opt, struct up_proxy **out, char *err,
     atomic_init(&p->stop, 0);
     atomic_flag_clear(&p->lock);
     p->nreaders = opt->readers;
+    if (p->nreaders == 0 || p->nreaders > UP_READERS_MAX) {
+        snprintf(err, errlen, "--readers %zu: must be 1..%d", p->nreaders, UP_READERS_MAX);
+        up_free(p);
+        return UP_EINVAL;
+    }
     p->pool_targets = opt->ntargets;
     /* With a config file a reload may rebind the source onto an address
      * that overlaps the running one: both must allow it, where the system
      * can (Windows cannot: there such a rebind fails and the reload is
      * refused, the running source stays). */
     p->reuseport = p->nreaders > 1 || (UP_HAVE_REUSEPORT && opt->config[0] != '\0');
-    if (p->nreaders == 0 || p->nreaders > UP_READERS_MAX) {
-        snprintf(err, errlen, "--readers %zu: must be 1..%d", p->nreaders, UP_READERS_MAX);
-        up_free(p);
-        return UP_EINVAL;
-    }
     /* Aligned: struct up_reader has _Alignas(64) members. */
     p->readers = up_calloc_aligned(_Alignof(struct up_reader), p->nreaders * sizeof(*p->readers));
     p->cur = up_calloc(1, sizeof(*p->cur));
-    if (!p->readers || !p->cur) {
+    p->lookups = up_calloc(UP_TARGETS_MAX, sizeof(*p->lookups));
+    if (!p->readers || !p->cur || !p->lookups) {
         snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if ((r = up_resolver_new(&p->resolver)) != UP_OK) {
+        snprintf(err, errlen, "cannot start the resolver thread: %s", up_strerror(r));
         goto fail;
     }
     for (size_t i = 0; i < p->nreaders; i++) {
@@ -205,9 +271,11 @@ int up_proxy_new(const struct up_options *opt, struct up_proxy **out, char *err,
     p->cur->nallow = opt->nallow;
     memcpy(p->cur->allow, opt->allow, sizeof(p->cur->allow));
     atomic_init(&p->route, p->cur);
+    if (p->reuseport && (r = probe_source(&p->opt, err, errlen)) != UP_OK)
+        goto fail;
     for (size_t i = 0; i < p->nreaders; i++) {
         up_sock s;
-        r = open_source(&p->opt, p->reuseport, &s, err, errlen);
+        r = open_source(&p->opt, p->reuseport, &s, &p->rcvbuf_granted, err, errlen);
         if (r != UP_OK)
             goto fail;
         r = up_reader_init(&p->readers[i], i, s, &p->route, p->pool_targets, opt->buffer, opt->channel_size, &p->stop);
@@ -223,6 +291,9 @@ int up_proxy_new(const struct up_options *opt, struct up_proxy **out, char *err,
             goto fail;
         }
     }
+    for (size_t i = 0; i < p->nreaders; i++)
+        p->slots[i] = p->readers[i].sock;
+    p->nslots = p->nreaders;
     *out = p;
     return UP_OK;
 fail:
@@ -247,6 +318,26 @@ fail:
     return r;
 }
 
+/* Reader i's kernel drops since start (call under the lock). Sockets
+ * closed by a source rebind left theirs in kernel_drops_base. */
+static uint64_t reader_drops(struct up_proxy *p, size_t i)
+{
+    const struct up_reader *rd = &p->readers[i];
+    uint64_t now = 0;
+    if (rd->sock != UP_SOCK_INVALID && up_sock_rx_drops(rd->sock, &now) == UP_OK)
+        up_counter32_advance(&p->drops[i].total, &p->drops[i].last, (uint32_t)now);
+    return rd->kernel_drops_base + p->drops[i].total;
+}
+
+/* Reader i lets go of its socket: keep what it dropped in the base. */
+static void reader_drops_close(struct up_proxy *p, size_t i)
+{
+    reader_drops(p, i);
+    p->readers[i].kernel_drops_base += p->drops[i].total;
+    p->drops[i].total = 0;
+    p->drops[i].last = 0;
+}
+
 void up_proxy_stop_begin(struct up_proxy *p)
 {
     if (!p->running || p->stopped || p->draining)
@@ -254,8 +345,11 @@ void up_proxy_stop_begin(struct up_proxy *p)
     p->draining = true;
     /* Release: pairs with the readers' acquire load of the flag. */
     atomic_store_explicit(&p->stop, 1, memory_order_release);
+    /* Each reader forwards what the kernel holds, then only counts what
+     * still arrives (reader.c): wait for the last push before draining. */
     for (size_t i = 0; i < p->nreaders; i++)
-        up_reader_join(&p->readers[i]);
+        while (p->readers[i].started && !atomic_load_explicit(&p->readers[i].late, memory_order_acquire))
+            up_sleep_ms(1);
     uint64_t deadline = up_now_ns() + (uint64_t)p->opt.drain_ms * 1000000u;
     for (size_t i = 0; i < p->cur->ntargets; i++)
         up_target_drain(p->cur->targets[i], deadline);
@@ -285,6 +379,21 @@ void up_proxy_stop(struct up_proxy *p)
     p->stopped = true;
     for (size_t i = 0; i < p->cur->ntargets; i++)
         up_target_join(p->cur->targets[i]);
+    /* The drain is over: the readers stop receiving, and the sockets close
+     * at once (what arrives later is refused by the kernel, not kept in a
+     * buffer nobody reads). */
+    atomic_store_explicit(&p->stop, 2, memory_order_release);
+    for (size_t i = 0; i < p->nreaders; i++) {
+        up_reader_join(&p->readers[i]);
+        struct up_reader *rd = &p->readers[i];
+        if (rd->sock == UP_SOCK_INVALID || rd->rsock != rd->sock || p->opt.source_addr.ss.ss_family == AF_UNIX)
+            continue; /* a unix: source is closed and unlinked by up_proxy_free() */
+        lock(p);
+        reader_drops_close(p, i);
+        up_sock_close(rd->sock);
+        rd->sock = rd->rsock = UP_SOCK_INVALID;
+        unlock(p);
+    }
 }
 
 size_t up_proxy_target_count(const struct up_proxy *p)
@@ -311,10 +420,7 @@ void up_proxy_snapshot(struct up_proxy *p, struct up_stats *s)
         s->no_buffer += up_counter_get(&c->no_buffer);
         s->recv_errors += up_counter_get(&c->recv_errors);
         s->not_allowed += up_counter_get(&c->not_allowed);
-        /* Sockets closed by a source rebind left their drops in the base. */
-        uint64_t drops = p->readers[i].kernel_drops_base, now = 0;
-        if (p->readers[i].sock != UP_SOCK_INVALID && up_sock_rx_drops(p->readers[i].sock, &now) == UP_OK)
-            drops += now;
+        uint64_t drops = reader_drops(p, i);
         s->kernel_drops += drops;
         if (s->reader_kernel_drops)
             s->reader_kernel_drops[i] = drops;
@@ -396,6 +502,31 @@ static void log_final(const char *why, struct up_target *t)
            (unsigned long long)s.dropped_shutdown);
 }
 
+/* One text setting a running proxy cannot change (review m9). */
+static void keep_text(const char *flag, char *next, const char *run, size_t size)
+{
+    if (strcmp(next, run) == 0)
+        return;
+    up_log(UP_LOG_WARN, "reload: %s changed ('%s' -> '%s'): needs a restart; keeping '%s'", flag, run, next, run);
+    snprintf(next, size, "%s", run);
+}
+
+/* The exporters are started once, with their sockets and threads: a
+ * reload keeps them as they are, and says so. */
+static void keep_exporters(const struct up_options *o, struct up_options *n)
+{
+    keep_text("--metrics-listen", n->metrics_listen, o->metrics_listen, sizeof(n->metrics_listen));
+    n->metrics_addr = o->metrics_addr;
+    keep_text("--statsd-self", n->statsd_self, o->statsd_self, sizeof(n->statsd_self));
+    n->statsd_self_addr = o->statsd_self_addr;
+    keep_text("--statsd-self-prefix", n->statsd_self_prefix, o->statsd_self_prefix, sizeof(n->statsd_self_prefix));
+    if (n->statsd_self_interval_ms != o->statsd_self_interval_ms) {
+        up_log(UP_LOG_WARN, "reload: --statsd-self-interval changed (%u ms -> %u ms): needs a restart; keeping %u ms",
+               o->statsd_self_interval_ms, n->statsd_self_interval_ms, o->statsd_self_interval_ms);
+        n->statsd_self_interval_ms = o->statsd_self_interval_ms;
+    }
+}
+
 /* Settings a running proxy cannot change: say so, keep the running value. */
 static void keep_restart_only(struct up_proxy *p, struct up_options *n, bool rebind)
 {
@@ -423,6 +554,7 @@ static void keep_restart_only(struct up_proxy *p, struct up_options *n, bool reb
         up_log(UP_LOG_WARN, "reload: --log-file changed: needs a restart; keeping '%s'", o->log_file);
         snprintf(n->log_file, sizeof(n->log_file), "%s", o->log_file);
     }
+    keep_exporters(o, n);
 }
 
 static bool allow_equal(const struct up_options *a, const struct up_options *b)
@@ -435,17 +567,134 @@ static bool allow_equal(const struct up_options *a, const struct up_options *b)
     return true;
 }
 
+/* Steer the source's group to the sockets of set[] in it (one per
+ * reader), but not to the one in slot `skip` (SIZE_MAX: none). */
+static bool steer_fresh(struct up_proxy *p, const up_sock *set, size_t skip)
+{
+    unsigned to[UP_READERS_MAX], n = 0;
+    for (size_t k = 0; k < p->nslots; k++)
+        for (size_t i = 0; i < p->nreaders; i++)
+            if (k != skip && p->slots[k] == set[i] && n < UP_READERS_MAX)
+                to[n++] = (unsigned)k;
+    return n > 0 && up_udp_steer_slots(set[0], to, n) == UP_OK;
+}
+
+/* Before new sockets join the group of the running ones: keep the traffic
+ * on the running ones (read by the readers) until move_source() hands the
+ * new ones over, so that no datagram waits unread in a new socket. */
+static bool steer_running(struct up_proxy *p)
+{
+    up_sock cur[UP_READERS_MAX];
+    for (size_t i = 0; i < p->nreaders; i++)
+        cur[i] = p->readers[i].sock;
+    return steer_fresh(p, cur, SIZE_MAX);
+}
+
+/* An old source socket that is not in the new sockets' group: connect it
+ * to itself, so that it takes no datagram from anybody else any more.
+ * Where the new address overlaps it (127.0.0.1:P -> :P) the kernel then
+ * delivers to the new sockets; elsewhere the old address refuses. Either
+ * way nothing more lands in a buffer that is about to be closed. */
+static void seal(up_sock s)
+{
+    struct sockaddr_storage ss;
+    up_socklen len;
+    if (up_sock_local_addr(s, &ss, &len) != UP_OK || (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+        return;
+    if (ss.ss_family == AF_INET && ((struct sockaddr_in *)&ss)->sin_addr.s_addr == htonl(INADDR_ANY))
+        ((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (ss.ss_family == AF_INET6 && memcmp(&((struct sockaddr_in6 *)&ss)->sin6_addr, &in6addr_any, 16) == 0)
+        ((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
+    (void)up_udp_connect(s, (const struct sockaddr *)&ss, len);
+}
+
+/* Move every reader to its new source socket without a gap (review M3,
+ * s1). same: the new sockets joined the old ones' SO_REUSEPORT group.
+ *   1. hand each reader its new socket;
+ *   2. same group: steer every datagram to the new sockets;
+ *   3. wake the readers (blocked on the old sockets, which get nothing
+ *      more): each moves over, empties its old socket, lets go of it;
+ *   4. close the old sockets. A close moves the group's last socket into
+ *      the closed one's slot: before each close the steering leaves that
+ *      socket out, so it names, before and after, only new sockets that
+ *      stay in place (with one reader, the kernel's fallback hash over
+ *      the group is right either way);
+ *   5. back to the kernel's hash over the new sockets. */
+static void move_source(struct up_proxy *p, const up_sock *fresh, bool same)
+{
+    for (size_t i = 0; i < p->nreaders; i++) {
+        p->readers[i].swap_sock = fresh[i];
+        /* Release: swap_sock is written before the reader sees the flag. */
+        atomic_store_explicit(&p->readers[i].swap, 1, memory_order_release);
+    }
+    bool steered = false;
+    if (same) {
+        for (size_t i = 0; i < p->nreaders && p->nslots < 2 * UP_READERS_MAX; i++)
+            p->slots[p->nslots++] = fresh[i];
+        steered = steer_fresh(p, fresh, SIZE_MAX);
+    }
+    if (!same)
+        for (size_t i = 0; i < p->nreaders; i++)
+            seal(p->readers[i].sock);
+    for (size_t i = 0; i < p->nreaders; i++)
+        up_sock_shutdown_read(p->readers[i].sock);
+    for (size_t i = 0; i < p->nreaders; i++)
+        while (atomic_load_explicit(&p->readers[i].swap, memory_order_acquire))
+            up_sleep_ms(1);
+    for (size_t i = 0; i < p->nreaders; i++) {
+        struct up_reader *rd = &p->readers[i];
+        if (same && steered && p->nreaders > 1)
+            steer_fresh(p, fresh, p->nslots - 1);
+        if (same)
+            for (size_t k = 0; k < p->nslots; k++)
+                if (p->slots[k] == rd->sock) {
+                    p->slots[k] = p->slots[--p->nslots];
+                    break;
+                }
+        lock(p);
+        reader_drops_close(p, i);
+        up_sock_close(rd->sock);
+        rd->sock = fresh[i];
+        unlock(p);
+    }
+    if (steered)
+        up_udp_steer_clear(fresh[0]);
+    if (!same) {
+        for (size_t i = 0; i < p->nreaders; i++)
+            p->slots[i] = fresh[i];
+        p->nslots = p->nreaders;
+    }
+}
+
+static int reload_once(struct up_proxy *p, const struct up_options *next, char *err, size_t errlen);
+
 int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err, size_t errlen)
 {
-    static struct up_options n; /* large: off the stack; control thread only */
+    /* reload_once() keeps its working copy of the options in static
+     * storage (too large for the stack): one reload at a time, from the
+     * control thread only. Enforced, not just said (review style 5). */
+    static atomic_flag busy = ATOMIC_FLAG_INIT;
+    if (atomic_flag_test_and_set_explicit(&busy, memory_order_acquire)) {
+        snprintf(err, errlen, "a reload is already running (reloads belong to the control thread)");
+        return UP_EAGAIN;
+    }
+    int r = reload_once(p, next, err, errlen);
+    atomic_flag_clear_explicit(&busy, memory_order_release);
+    return r;
+}
+
+static int reload_once(struct up_proxy *p, const struct up_options *next, char *err, size_t errlen)
+{
+    static struct up_options n; /* large: off the stack; one reload at a time (up_proxy_reload) */
     struct up_target *added[UP_TARGETS_MAX], *removed[UP_TARGETS_MAX];
     up_sock fresh[UP_READERS_MAX]; /* nreaders <= UP_READERS_MAX: options.c */
     size_t nadded = 0, nremoved = 0, nkept = 0;
-    bool steered = false;
     struct up_route *nr = NULL;
     int r = UP_OK;
 
-    int old_sndbuf = p->opt.sndbuf;
+    int old_sndbuf = p->opt.sndbuf, granted = 0;
+    bool same = false; /* the new source sockets join the running ones' group */
+    bool held = false; /* the group is steered to the running sockets */
     n = *next;
     bool rebind = strcmp(n.source, p->opt.source) != 0;
     keep_restart_only(p, &n, rebind);
@@ -488,14 +737,19 @@ int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err
                      p->nreaders);
             goto fail;
         }
+        /* Another port is not ours yet: nobody else may serve it. The same
+         * port (any address or family: 127.0.0.1:P -> :P) is: our own
+         * sockets hold it, the probe would only find them. */
+        bool ours = port_of(&p->opt.source_addr) != 0 && port_of(&p->opt.source_addr) == port_of(&n.source_addr);
+        if (p->reuseport && !ours && (r = probe_source(&n, err, errlen)) != UP_OK)
+            goto fail;
+        same =
+            p->reuseport && n.source_addr.ss.ss_family != AF_UNIX && up_addr_equal(&n.source_addr, &p->opt.source_addr);
+        if (same)
+            held = steer_running(p);
         for (size_t i = 0; i < p->nreaders; i++)
-            if ((r = open_source(&n, p->reuseport, &fresh[i], err, errlen)) != UP_OK)
+            if ((r = open_source(&n, p->reuseport, &fresh[i], &granted, err, errlen)) != UP_OK)
                 goto fail;
-        /* Same address as before (a group with the old sockets): send
-         * everything to the new ones, so that closing the old ones after
-         * their last drain loses nothing. Harmless otherwise. */
-        if (p->reuseport && n.source_addr.ss.ss_family != AF_UNIX)
-            steered = up_udp_steer_newest(fresh[0], (unsigned)p->nreaders) == UP_OK;
     }
     if (nr->ntargets > p->pool_targets)
         up_log(UP_LOG_WARN,
@@ -503,7 +757,17 @@ int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err
                "dropped (counted in no_buffer); restart to resize",
                nr->ntargets, p->pool_targets);
 
-    /* 2. Publish; the old table stays valid until every reader moved on. */
+    /* 2. A changed source: the readers move over first (see move_source). */
+    if (rebind) {
+        move_source(p, fresh, same);
+        p->rcvbuf_granted = granted;
+        if (p->opt.source_addr.ss.ss_family == AF_UNIX &&
+            !(n.source_addr.ss.ss_family == AF_UNIX && up_addr_equal(&n.source_addr, &p->opt.source_addr)))
+            up_unix_unlink(&p->opt.source_addr.ss);
+        up_log(UP_LOG_INFO, "reload: source %s -> %s", p->opt.source, n.source);
+    }
+
+    /* 3. Publish; the old table stays valid until every reader moved on. */
     lock(p);
     struct up_route *old = p->cur;
     p->cur = nr;
@@ -511,33 +775,6 @@ int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err
     unlock(p);
     wait_readers_pass(p);
     up_free(old);
-
-    /* 3. A changed source: each reader moves over at a batch boundary. */
-    if (rebind) {
-        for (size_t i = 0; i < p->nreaders; i++) {
-            p->readers[i].swap_sock = fresh[i];
-            /* Release: swap_sock is written before the reader sees the flag. */
-            atomic_store_explicit(&p->readers[i].swap, 1, memory_order_release);
-        }
-        for (size_t i = 0; i < p->nreaders; i++) {
-            struct up_reader *rd = &p->readers[i];
-            while (atomic_load_explicit(&rd->swap, memory_order_acquire))
-                up_sleep_ms(1);
-            uint64_t drops = 0;
-            lock(p);
-            if (up_sock_rx_drops(rd->sock, &drops) == UP_OK)
-                rd->kernel_drops_base += drops;
-            up_sock_close(rd->sock);
-            rd->sock = fresh[i];
-            unlock(p);
-        }
-        if (steered)
-            up_udp_steer_clear(fresh[0]);
-        if (p->opt.source_addr.ss.ss_family == AF_UNIX &&
-            !(n.source_addr.ss.ss_family == AF_UNIX && up_addr_equal(&n.source_addr, &p->opt.source_addr)))
-            up_unix_unlink(&p->opt.source_addr.ss);
-        up_log(UP_LOG_INFO, "reload: source %s -> %s", p->opt.source, n.source);
-    }
 
     /* 4. Removed targets: nobody pushes to them any more; drain, stop. */
     uint64_t deadline = up_now_ns() + (uint64_t)n.drain_ms * 1000000u;
@@ -573,6 +810,8 @@ fail:
     }
     for (size_t i = 0; i < p->nreaders; i++)
         up_sock_close(fresh[i]);
+    if (held)
+        up_udp_steer_clear(p->readers[0].sock);
     if (rebind && n.source_addr.ss.ss_family == AF_UNIX && fresh[0] != UP_SOCK_INVALID)
         up_unix_unlink(&n.source_addr.ss);
     up_free(nr);
@@ -581,17 +820,17 @@ fail:
 
 /* ---- periodic work: names that move, Unix peers that come back --------- */
 
-static void resolve_target(struct up_proxy *p, struct up_target *t, uint64_t now)
+static void lookup_run(void *arg)
 {
-    struct up_addr a;
+    struct up_lookup *l = arg;
+    l->rc = up_addr_resolve(l->text, false, &l->addr);
+    /* Release: rc and addr are written before the control thread sees DONE. */
+    atomic_store_explicit(&l->state, LOOKUP_DONE, memory_order_release);
+}
+
+static void apply_lookup(const struct up_options *o, struct up_target *t, int r, const struct up_addr *a)
+{
     bool waiting = t->addr.len == 0;
-    uint64_t every = p->opt.resolve_interval;
-    if (waiting && (every == 0 || every > UNRESOLVED_RETRY_S))
-        every = UNRESOLVED_RETRY_S;
-    if (every == 0)
-        return;
-    t->next_resolve_ns = now + every * 1000000000u;
-    int r = up_addr_resolve(t->addr.text, false, &a);
     if (r != UP_OK) {
         up_counter_add(&t->resolve_failures, 1);
         if (waiting)
@@ -602,13 +841,24 @@ static void resolve_target(struct up_proxy *p, struct up_target *t, uint64_t now
                    t->name, up_strerror(r));
         return;
     }
-    if (!waiting && up_addr_equal(&a, &t->addr))
+    if (!waiting && up_addr_equal(a, &t->addr))
         return;
     char was[80] = "nothing", now_s[80];
     if (!waiting)
         up_addr_format((struct sockaddr *)&t->addr.ss, was, sizeof(was));
-    up_addr_format((struct sockaddr *)&a.ss, now_s, sizeof(now_s));
-    r = up_target_set_addr(t, &a);
+    up_addr_format((struct sockaddr *)&a->ss, now_s, sizeof(now_s));
+    const char *loop = up_loops_into(o, a);
+    if (loop) {
+        /* The name now points at the proxy itself: following it would send
+         * every datagram round in a loop. */
+        up_counter_add(&t->resolve_failures, 1);
+        up_log(UP_LOG_ERROR,
+               "target %s: the name now resolves to %s, the proxy's own %s: not followed (a loop); keeping %s "
+               "(counted in resolve_failures)",
+               t->name, now_s, loop, was);
+        return;
+    }
+    r = up_target_set_addr(t, a);
     if (r != UP_OK) {
         up_log(UP_LOG_WARN, "target %s: cannot move to %s: %s; keeping %s", t->name, now_s, up_strerror(r), was);
         return;
@@ -616,9 +866,57 @@ static void resolve_target(struct up_proxy *p, struct up_target *t, uint64_t now
     up_log(UP_LOG_INFO, "target %s: address changed: %s -> %s (queue kept)", t->name, was, now_s);
 }
 
+/* Finished lookups: apply each to its target, if it is still there. */
+static void collect_lookups(struct up_proxy *p)
+{
+    for (size_t i = 0; i < UP_TARGETS_MAX; i++) {
+        struct up_lookup *l = &p->lookups[i];
+        /* Acquire: pairs with lookup_run()'s release. */
+        if (atomic_load_explicit(&l->state, memory_order_acquire) != LOOKUP_DONE)
+            continue;
+        for (size_t k = 0; k < p->cur->ntargets; k++) {
+            struct up_target *t = p->cur->targets[k];
+            if (t == l->t && strcmp(t->addr.text, l->text) == 0) {
+                apply_lookup(&p->opt, t, l->rc, &l->addr);
+                break;
+            }
+        }
+        atomic_store_explicit(&l->state, LOOKUP_FREE, memory_order_relaxed);
+    }
+}
+
+/* Ask the resolver thread for t's address, unless a lookup is under way. */
+static void start_lookup(struct up_proxy *p, struct up_target *t, uint64_t now)
+{
+    bool waiting = t->addr.len == 0;
+    uint64_t every = p->opt.resolve_interval;
+    if (waiting && (every == 0 || every > UNRESOLVED_RETRY_S))
+        every = UNRESOLVED_RETRY_S;
+    if (every == 0)
+        return;
+    struct up_lookup *slot = NULL;
+    for (size_t i = 0; i < UP_TARGETS_MAX; i++) {
+        struct up_lookup *l = &p->lookups[i];
+        int st = atomic_load_explicit(&l->state, memory_order_acquire);
+        if (st != LOOKUP_FREE && l->t == t)
+            return; /* still asking (DNS slow): the next one after it */
+        if (st == LOOKUP_FREE && !slot)
+            slot = l;
+    }
+    if (!slot)
+        return;
+    t->next_resolve_ns = now + every * 1000000000u;
+    slot->t = t;
+    snprintf(slot->text, sizeof(slot->text), "%s", t->addr.text);
+    atomic_store_explicit(&slot->state, LOOKUP_BUSY, memory_order_relaxed);
+    if (up_resolver_post(p->resolver, lookup_run, slot) != UP_OK)
+        atomic_store_explicit(&slot->state, LOOKUP_FREE, memory_order_relaxed);
+}
+
 void up_proxy_tick(struct up_proxy *p)
 {
     uint64_t now = up_now_ns();
+    collect_lookups(p);
     for (size_t i = 0; i < p->cur->ntargets; i++) {
         struct up_target *t = p->cur->targets[i];
         if (t->is_unix) {
@@ -626,8 +924,18 @@ void up_proxy_tick(struct up_proxy *p)
             continue;
         }
         if (t->addr.named && now >= t->next_resolve_ns)
-            resolve_target(p, t, now);
+            start_lookup(p, t, now);
     }
+}
+
+int up_proxy_source_rcvbuf(const struct up_proxy *p)
+{
+    return p->rcvbuf_granted;
+}
+
+struct up_resolver *up_proxy_resolver(struct up_proxy *p)
+{
+    return p->resolver;
 }
 
 void up_proxy_free(struct up_proxy *p)
@@ -646,6 +954,9 @@ void up_proxy_free(struct up_proxy *p)
     if (p->cur)
         for (size_t i = 0; i < p->cur->ntargets; i++)
             target_free(p->cur->targets[i]);
+    /* A lookup that hangs (DNS down) keeps its record: leave it alive. */
+    if (up_resolver_free(p->resolver))
+        up_free(p->lookups);
     up_free_aligned(p->readers);
     up_free(p->cur);
     up_free(p);

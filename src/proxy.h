@@ -13,6 +13,9 @@
 
 struct up_proxy;
 
+/* Most readers (--readers, options.c). */
+#define UP_READERS_MAX 64
+
 /* Build the proxy from resolved options: bind the source socket(s),
  * connect the targets, preallocate every buffer. On failure returns the
  * error and writes a message a person can act on into err. The caller owns
@@ -61,8 +64,19 @@ int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err
 
 /* Periodic work off the data path, about once a second (control thread):
  * re-resolve target names every --resolve-interval and follow a changed
- * address; connect Unix targets whose socket was missing or re-created. */
+ * address; connect Unix targets whose socket was missing or re-created.
+ * The lookups run on the resolver thread (resolver.h): a result is applied
+ * on the tick after it came, so a hanging DNS server never holds up the
+ * control thread. */
 void up_proxy_tick(struct up_proxy *p);
+
+/* The helper thread for blocking work (resolver.h): lookups, and reload's
+ * reading of the config file (run.c). Owned by the proxy. */
+struct up_resolver *up_proxy_resolver(struct up_proxy *p);
+
+/* The receive buffer the kernel granted the source socket(s), bytes (as
+ * the kernel reports it, without its bookkeeping share). */
+int up_proxy_source_rcvbuf(const struct up_proxy *p);
 
 /* The address the (first) source socket is bound to. */
 int up_proxy_source_addr(struct up_proxy *p, char *buf, size_t size);

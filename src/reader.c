@@ -65,6 +65,7 @@ int up_reader_init(struct up_reader *rd, size_t index, up_sock sock, _Atomic(con
     rd->stop = stop;
     atomic_init(&rd->epoch, 0);
     atomic_init(&rd->swap, 0);
+    atomic_init(&rd->late, 0);
     rd->swap_sock = UP_SOCK_INVALID;
     size_t ntargets = pool_targets;
 
@@ -307,6 +308,13 @@ static int reader_step(struct up_reader *rd, up_sock s, bool wait)
     }
     if (r < 0)
         return r;
+    /* A rebind wakes us with shutdown(SHUT_RD) on the old socket (proxy.c,
+     * move_source), which a blocked receive reports as one empty datagram:
+     * not a datagram. (The old socket gets no traffic by then; only an
+     * empty datagram arriving alone in the instant before the steering
+     * could be taken for it.) */
+    if (wait && r == 1 && rd->rdg[0].len == 0 && atomic_load_explicit(&rd->swap, memory_order_acquire))
+        return 0;
     size_t m = accept_batch(rd, rt, (size_t)r, debug);
     if (m)
         fan_out(rd, rt, m);
@@ -344,6 +352,32 @@ static void take_new_socket(struct up_reader *rd, up_sock fresh)
     atomic_store_explicit(&rd->swap, 0, memory_order_release);
 }
 
+/* After the stop: receive one batch and count it as received and, for
+ * every target, dropped_shutdown. Returns the count received (0 when
+ * nothing came). */
+static int count_late(struct up_reader *rd, bool wait)
+{
+    const struct up_route *rt = atomic_load_explicit(rd->route, memory_order_seq_cst);
+    int r;
+    if (rt->nallow == 0) {
+        r = up_udp_recv_batch(rd->rsock, rd->io, rd->rdg, UP_BATCH, wait);
+    } else {
+        r = up_udp_recv_batch_from(rd->rsock, rd->io, rd->rdg, UP_BATCH, wait, rd->from);
+        if (r > 0)
+            mark_denied(rd, rt, (size_t)r);
+    }
+    if (r <= 0)
+        return 0;
+    size_t m = accept_batch(rd, rt, (size_t)r, false);
+    for (size_t i = 0; i < m; i++)
+        up_pool_put(&rd->pool, rd->out[i]); /* never offered to anyone */
+    for (size_t t = 0; t < rt->ntargets && m; t++)
+        up_counter_add(&rt->targets[t]->by_reader[rd->index].c.dropped_shutdown, m);
+    for (size_t i = 0; i < (size_t)r; i++)
+        reserve(rd, i);
+    return r;
+}
+
 static void *reader_main(void *arg)
 {
     struct up_reader *rd = arg;
@@ -360,8 +394,18 @@ static void *reader_main(void *arg)
         up_log_limited(&rd->rl_recv, UP_LOG_ERROR, "receive failed: %s", up_strerror(r));
         up_sleep_ms(10); /* a persistent error must not spin a core */
     }
-    /* Stop: take what the kernel still holds (bounded), then leave. */
+    /* Stop: take what the kernel still holds (bounded) and forward it. */
     drain_socket(rd, rd->rsock);
+    /* Release: our last push is done before the proxy drains the writers. */
+    atomic_store_explicit(&rd->late, 1, memory_order_release);
+    /* While the writers drain, the socket stays bound: what still arrives
+     * is received and counted, not left in a buffer that close() would
+     * discard uncounted (review m2). It is counted as dropped_shutdown for
+     * every target: we are stopping and forward nothing more. */
+    while (atomic_load_explicit(rd->stop, memory_order_acquire) == 1)
+        count_late(rd, true);
+    while (count_late(rd, false) > 0)
+        ;
     return NULL;
 }
 

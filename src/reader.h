@@ -56,7 +56,8 @@ struct up_reader {
     uint64_t kernel_drops_base;               /* drops of source sockets closed since start (control thread) */
     _Atomic(const struct up_route *) *route;  /* the proxy's published route table */
     uint32_t buffer;                          /* --buffer */
-    const atomic_int *stop;                   /* set by the proxy to stop receiving */
+    const atomic_int *stop;                   /* the proxy's stop: 1 stop forwarding, 2 stop receiving */
+    atomic_int late;                          /* 1: we forward no more, only count (set by us, after SIGTERM) */
     up_thread thread;
     bool started;
     /* Scratch, allocated at start-up, used by this thread only. */

@@ -1,6 +1,7 @@
 /* run.c - the control loop: stats, signals, graceful stop (see run.h). */
 #include "run.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,22 +14,36 @@
 #include "notify.h"
 #include "platform.h"
 #include "proxy.h"
+#include "resolver.h"
 #include "selfstats.h"
+#include "settings.h"
 #include "stats.h"
 
 #ifndef UP_VERSION
 #define UP_VERSION "dev"
 #endif
 
-static void log_stats(const char *what, const struct up_stats *cur, const struct up_stats *prev)
+/* A log line carries at most 1,024 bytes (log.c), its time stamp and level
+ * included: the stats text is logged in parts of at most this much, each a
+ * whole number of targets. The first part reads "HEAD received=... target=
+ * ...", each further one "MORE target=..." (MORE is HEAD with a "+": a
+ * parser joins them; one that only knows HEAD still finds the process
+ * counters and the first targets). */
+#define STATS_PART_MAX 900
+
+static void log_stats(const char *head, const char *more, const struct up_stats *cur, const struct up_stats *prev)
 {
-    char line[4096];
-    up_stats_format_delta(cur, prev, line, sizeof(line));
-    up_log(UP_LOG_INFO, "%s %s", what, line);
+    char line[STATS_PART_MAX];
+    size_t next = 0;
+    do {
+        const char *what = next == 0 ? head : more;
+        up_stats_format_part(cur, prev, &next, line, sizeof(line));
+        up_log(UP_LOG_INFO, "%s %s", what, line[0] == ' ' ? line + 1 : line);
+    } while (next < cur->ntargets);
     /* Shaped targets: their line counters on a line of their own each. */
     for (size_t i = 0; i < cur->ntargets; i++)
         if (up_stats_format_lines(cur, prev, i, line, sizeof(line)))
-            up_log(UP_LOG_INFO, "%s %s", what[0] == 'f' ? "final lines:" : "stats lines:", line);
+            up_log(UP_LOG_INFO, "%s %s", head[0] == 'f' ? "final lines:" : "stats lines:", line);
 }
 
 /* The exporters (--metrics-listen, --statsd-self): each NULL when off. */
@@ -126,43 +141,123 @@ static void drain(struct up_proxy *p, const struct up_options *o)
 /* How often the control thread does its periodic work (up_proxy_tick). */
 #define TICK_MS 1000
 
-/* SIGHUP: read the configuration again and apply it, or keep the running
- * one and say why. */
-static void reload(struct up_proxy *p, struct up_options *o)
+/* SIGHUP: the file is read and its names resolved on the resolver thread
+ * (a lookup may hang while DNS is down: signals must still be taken), then
+ * applied here, on the control thread. Static: a job still running at exit
+ * keeps its memory (resolver.h). */
+struct reload_job {
+    struct up_options n; /* the file's settings */
+    int argc;
+    char *const *argv;
+    int rc;           /* UP_OK: n is ready to apply */
+    char err[700];    /* else why not */
+    atomic_int state; /* RELOAD_IDLE, _BUSY, _DONE */
+};
+enum { RELOAD_IDLE = 0, RELOAD_BUSY, RELOAD_DONE };
+static struct reload_job job;
+
+static void reload_read(void *arg)
 {
-    static struct up_options n; /* large: off the stack */
-    char err[700];
-    if (!o->config[0]) {
-        up_log(UP_LOG_WARN, "SIGHUP ignored: no --config file to reload");
-        return;
-    }
-    up_log(UP_LOG_INFO, "reload: reading %s", o->config);
-    int r = up_config_load(&n, o->argc, o->argv, err, sizeof(err));
-    if (r == UP_OPTIONS_RUN && n.cli_targets)
+    struct reload_job *j = arg;
+    int r = up_config_load(&j->n, j->argc, j->argv, j->err, sizeof(j->err));
+    if (r == UP_OPTIONS_RUN && j->n.cli_targets)
         up_log(UP_LOG_WARN, "reload: --target was given on the command line: the file's targets are ignored");
     if (r == UP_OPTIONS_RUN)
-        r = up_options_resolve(&n, err, sizeof(err));
+        r = up_options_resolve(&j->n, j->err, sizeof(j->err));
+    j->rc = r;
+    /* Release: n, rc and err are written before the control thread looks. */
+    atomic_store_explicit(&j->state, RELOAD_DONE, memory_order_release);
+}
+
+/* Start reading the file; false when nothing was started (no file). */
+static bool reload_begin(struct up_proxy *p, const struct up_options *o)
+{
+    if (!o->config[0]) {
+        up_log(UP_LOG_WARN, "SIGHUP ignored: no --config file to reload");
+        return false;
+    }
+    up_log(UP_LOG_INFO, "reload: reading %s", o->config);
+    job.argc = o->argc;
+    job.argv = o->argv;
+    atomic_store_explicit(&job.state, RELOAD_BUSY, memory_order_relaxed);
+    if (up_resolver_post(up_proxy_resolver(p), reload_read, &job) != UP_OK) {
+        atomic_store_explicit(&job.state, RELOAD_IDLE, memory_order_relaxed);
+        up_log(UP_LOG_ERROR, "reload failed, the running configuration stays: the resolver thread is busy");
+        return false;
+    }
+    return true;
+}
+
+static void warn_open_source(const struct up_options *o);
+
+/* The source and --allow count in effect (the control thread's copy). */
+static struct {
+    char source[UP_ADDR_TEXT_MAX];
+    size_t nallow;
+} running;
+
+/* The file was read: apply it, or keep the running configuration and say why. */
+static void reload_apply(struct up_proxy *p, struct up_options *o)
+{
+    struct up_options *n = &job.n;
+    char err[700];
+    int r = job.rc;
     if (r == UP_OK)
-        r = up_proxy_reload(p, &n, err, sizeof(err));
+        r = up_proxy_reload(p, n, err, sizeof(err));
+    else
+        snprintf(err, sizeof(err), "%s", job.err);
+    atomic_store_explicit(&job.state, RELOAD_IDLE, memory_order_relaxed);
     if (r != UP_OK) {
         up_log(UP_LOG_ERROR, "reload failed, the running configuration stays: %s", err);
         return;
     }
-    if (n.log_level != o->log_level) {
+    /* Newly open to every interface (a new source, or --allow gone): say so. */
+    if (strcmp(n->source, running.source) != 0 || (running.nallow && !n->nallow))
+        warn_open_source(n);
+    snprintf(running.source, sizeof(running.source), "%s", n->source);
+    running.nallow = n->nallow;
+    if (n->log_level != o->log_level) {
         up_log(UP_LOG_INFO, "reload: --log-level %s -> %s", up_log_level_name(o->log_level),
-               up_log_level_name(n.log_level));
-        up_log_set_level(n.log_level);
+               up_log_level_name(n->log_level));
+        up_log_set_level(n->log_level);
     }
-    if (n.stats_interval != o->stats_interval)
-        up_log(UP_LOG_INFO, "reload: --stats-interval %u -> %u", o->stats_interval, n.stats_interval);
-    if (n.resolve_interval != o->resolve_interval)
-        up_log(UP_LOG_INFO, "reload: --resolve-interval %u -> %u", o->resolve_interval, n.resolve_interval);
-    if (n.drain_ms != o->drain_ms)
-        up_log(UP_LOG_INFO, "reload: --drain-timeout %u ms -> %u ms", o->drain_ms, n.drain_ms);
-    o->log_level = n.log_level;
-    o->stats_interval = n.stats_interval;
-    o->resolve_interval = n.resolve_interval;
-    o->drain_ms = n.drain_ms;
+    if (n->stats_interval != o->stats_interval)
+        up_log(UP_LOG_INFO, "reload: --stats-interval %u -> %u", o->stats_interval, n->stats_interval);
+    if (n->resolve_interval != o->resolve_interval)
+        up_log(UP_LOG_INFO, "reload: --resolve-interval %u -> %u", o->resolve_interval, n->resolve_interval);
+    if (n->drain_ms != o->drain_ms)
+        up_log(UP_LOG_INFO, "reload: --drain-timeout %u ms -> %u ms", o->drain_ms, n->drain_ms);
+    o->log_level = n->log_level;
+    o->stats_interval = n->stats_interval;
+    o->resolve_interval = n->resolve_interval;
+    o->drain_ms = n->drain_ms;
+}
+
+static void log_setting(void *ctx, const char *line)
+{
+    (void)ctx;
+    if (strncmp(line, "warning: ", 9) == 0)
+        up_log(UP_LOG_WARN, "setting: %s", line + 9);
+    else
+        up_log(UP_LOG_INFO, "setting: %s", line);
+}
+
+/* A source on every interface takes datagrams from any host that can
+ * reach the port: fine behind a firewall, a surprise elsewhere. */
+static void warn_open_source(const struct up_options *o)
+{
+    const struct up_addr *a = &o->source_addr;
+    bool any = a->any_host;
+    if (a->ss.ss_family == AF_INET)
+        any = any || ((const struct sockaddr_in *)&a->ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+    else if (a->ss.ss_family == AF_INET6)
+        any = any || memcmp(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr, &in6addr_any, 16) == 0;
+    if (any && o->nallow == 0)
+        up_log(UP_LOG_WARN,
+               "--source %s listens on every interface and --allow is not set: any host that can reach the port "
+               "may send; restrict it with --allow NETWORK (e.g. --allow 10.0.0.0/8, repeatable) or a --source "
+               "on one address (e.g. 127.0.0.1:PORT)",
+               o->source);
 }
 
 int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
@@ -200,6 +295,9 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
         up_log(UP_LOG_FATAL, "cannot start the exporter threads: %s", up_strerror(r));
         goto out;
     }
+    warn_open_source(o); /* before "listening on": logged by then */
+    snprintf(running.source, sizeof(running.source), "%s", o->source);
+    running.nallow = o->nallow;
     char src[80] = "?";
     up_proxy_source_addr(p, src, sizeof(src));
     up_log(UP_LOG_INFO, "udp-proxy %s listening on %s (%s), %zu target(s), %u reader(s), buffer %u, channel %u",
@@ -212,6 +310,9 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
         up_target_opts_format(&o->target_opts[i], opts, sizeof(opts));
         up_log(UP_LOG_INFO, "target %s (%s)%s", o->targets[i], t, opts);
     }
+    up_settings_describe(o, log_setting, NULL);
+    up_log(UP_LOG_INFO, "setting: source receive buffer granted by the kernel: %d bytes (asked --rcvbuf %d)",
+           up_proxy_source_rcvbuf(p), o->rcvbuf);
     if (ready)
         ready(ctx);
 
@@ -220,6 +321,7 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
     uint64_t interval_ns = (uint64_t)o->stats_interval * 1000000000u;
     uint64_t next = up_now_ns() + interval_ns;
     uint64_t next_tick = up_now_ns() + (uint64_t)TICK_MS * 1000000u;
+    bool reload_again = false; /* a SIGHUP came while the file was being read */
     for (;;) {
         uint64_t now = up_now_ns();
         int wait_ms = now >= next_tick ? 0 : (int)((next_tick - now) / 1000000u) + 1;
@@ -228,6 +330,9 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
             if (w < wait_ms)
                 wait_ms = w;
         }
+        int reading = atomic_load_explicit(&job.state, memory_order_acquire);
+        if (reading != RELOAD_IDLE && wait_ms > 20)
+            wait_ms = 20; /* pick the file's settings up soon after they are read */
         int ev = up_ctrl_wait(wait_ms);
         if (ev == UP_CTRL_STOP) {
             up_notify_stopping();
@@ -237,14 +342,26 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
             reopen_log(o, "SIGUSR1");
         if (ev == UP_CTRL_RELOAD) {
             reopen_log(o, "SIGHUP");
-            up_notify_reloading();
-            reload(p, o);
-            up_notify_ready();
+            if (reading != RELOAD_IDLE) {
+                up_log(UP_LOG_INFO, "reload: still reading the file (a lookup is slow); one more reload follows");
+                reload_again = true;
+            } else {
+                up_notify_reloading();
+                if (!reload_begin(p, o))
+                    up_notify_ready();
+            }
+        }
+        /* Acquire: pairs with reload_read()'s release. */
+        if (atomic_load_explicit(&job.state, memory_order_acquire) == RELOAD_DONE) {
+            reload_apply(p, o);
             uint64_t want = (uint64_t)o->stats_interval * 1000000000u;
             if (want != interval_ns) {
                 interval_ns = want;
                 next = up_now_ns() + interval_ns;
             }
+            if (!reload_again || !reload_begin(p, o))
+                up_notify_ready();
+            reload_again = false;
         }
         if (up_now_ns() >= next_tick) {
             up_proxy_tick(p);
@@ -252,7 +369,7 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
         }
         if (interval_ns && up_now_ns() >= next) {
             up_proxy_snapshot(p, cur);
-            log_stats("stats", cur, prev);
+            log_stats("stats", "stats+", cur, prev);
             struct up_stats *t = prev;
             prev = cur;
             cur = t;
@@ -263,7 +380,7 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
     }
     drain(p, o);
     up_proxy_snapshot(p, cur);
-    log_stats("final totals:", cur, NULL);
+    log_stats("final totals:", "final totals+:", cur, NULL);
     status = 0;
 out:
     exporters_free(&ex);

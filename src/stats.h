@@ -100,7 +100,9 @@ struct up_stats {
 size_t up_stats_target_index(const struct up_stats *s, const char *name, size_t hint);
 
 /* Append "key=value" pairs of (cur - prev) to buf (prev may be NULL:
- * totals). Returns the length written (truncated at size). */
+ * totals). A counter smaller than in prev (a target re-added under the
+ * same name) counts as new: its value is its delta. Returns the length
+ * written (truncated at size). */
 size_t up_stats_format_delta(const struct up_stats *cur, const struct up_stats *prev, char *buf, size_t size);
 
 /* For a shaped or packed target i of cur: "target=NAME lines_in=..
@@ -108,5 +110,25 @@ size_t up_stats_format_delta(const struct up_stats *cur, const struct up_stats *
  * above; reasons and rules only once seen). Kept off the main line, which
  * has a bounded length. Returns the length written, 0 for a plain target. */
 size_t up_stats_format_lines(const struct up_stats *cur, const struct up_stats *prev, size_t i, char *buf, size_t size);
+
+/* The longest text of one target's " target=NAME key=value..." entry. */
+#define UP_STATS_TARGET_TEXT_MAX (UP_NAME_MAX + 10 * 24 + 160)
+
+/* The same text in parts that each fit in `size` (at least
+ * UP_STATS_TARGET_TEXT_MAX + 1), never cutting a target's entry: the
+ * first part (*next == 0) holds the process counters and the targets that
+ * fit, each following part the next targets. *next is the first target
+ * not yet written: call again while *next < cur->ntargets. Returns the
+ * length of this part. */
+size_t up_stats_format_part(const struct up_stats *cur, const struct up_stats *prev, size_t *next, char *buf,
+                            size_t size);
+
+/* Advance a 64-bit total from a 32-bit counter that wraps (the kernel's
+ * per-socket drop count): adds the difference since *last, modulo 2^32. */
+static inline void up_counter32_advance(uint64_t *total, uint32_t *last, uint32_t now)
+{
+    *total += (uint32_t)(now - *last);
+    *last = now;
+}
 
 #endif

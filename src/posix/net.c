@@ -2,6 +2,7 @@
  * sockets (see platform.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
@@ -51,28 +52,29 @@ int up_udp_bind(up_sock s, const struct sockaddr *sa, up_socklen len, bool reuse
     return UP_OK;
 }
 
-int up_udp_steer_newest(up_sock s, unsigned nnew)
+int up_udp_steer_slots(up_sock s, const unsigned *slots, unsigned n)
 {
 #if defined(__linux__) && defined(SO_ATTACH_REUSEPORT_CBPF)
-    /* The group's sockets are numbered in the order they joined: the old
-     * ones 0..nnew-1, ours nnew..2*nnew-1. Return nnew + cpu % nnew. Once
-     * the old ones close, the number is past the group's end and the
-     * kernel falls back to its hash (and up_udp_steer_clear removes it). */
-    struct sock_filter code[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_CPU)),
-        BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, nnew),
-        BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, nnew),
-        BPF_STMT(BPF_RET | BPF_A, 0),
-    };
-    struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
-    if (nnew == 0)
+    /* A = cpu % n; then one compare per entry: return slots[A]. */
+    struct sock_filter code[3 + 2 * 64];
+    unsigned k = 0;
+    if (n == 0 || n > 64)
         return UP_EINVAL;
+    code[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_CPU));
+    code[k++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, n);
+    for (unsigned i = 0; i + 1 < n; i++) {
+        code[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, i, 0, 1);
+        code[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, slots[i]);
+    }
+    code[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, slots[n - 1]);
+    struct sock_fprog prog = {.len = (unsigned short)k, .filter = code};
     if (setsockopt(s, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) < 0)
         return up_last_error();
     return UP_OK;
 #else
     (void)s;
-    (void)nnew;
+    (void)slots;
+    (void)n;
     return UP_EAFNOSUPPORT;
 #endif
 }
@@ -110,8 +112,12 @@ int up_sock_set_buffer(up_sock s, bool rcv, int bytes, int *actual)
 #ifdef SO_RCVBUFFORCE
     /* Linux reports twice the value set (bookkeeping overhead); a grant of
      * less than that was capped by net.core.[rw]mem_max: try the override
-     * that CAP_NET_ADMIN allows. */
-    if (got < bytes * 2) {
+     * that CAP_NET_ADMIN allows. In 64 bits: bytes may be up to 1 GiB, and
+     * the kernel itself stops at INT_MAX / 2 * 2. */
+    int64_t want = (int64_t)bytes * 2;
+    if (want > INT_MAX / 2 * 2)
+        want = INT_MAX / 2 * 2;
+    if (got < want) {
         int force = rcv ? SO_RCVBUFFORCE : SO_SNDBUFFORCE;
         if (setsockopt(s, SOL_SOCKET, force, &bytes, sizeof(bytes)) == 0) {
             glen = sizeof(got);
@@ -120,12 +126,18 @@ int up_sock_set_buffer(up_sock s, bool rcv, int bytes, int *actual)
     }
     if (actual)
         *actual = got / 2;
-    return got < bytes * 2 ? UP_ERANGE : UP_OK;
+    return got < want ? UP_ERANGE : UP_OK;
 #else
     if (actual)
         *actual = got;
     return got < bytes ? UP_ERANGE : UP_OK;
 #endif
+}
+
+void up_sock_shutdown_read(up_sock s)
+{
+    if (s != UP_SOCK_INVALID)
+        (void)shutdown(s, SHUT_RD); /* ENOTCONN on UDP, but it wakes receivers */
 }
 
 void up_sock_close(up_sock s)
@@ -245,12 +257,18 @@ int up_unix_bind(up_sock s, const struct sockaddr_storage *ss, up_socklen len, u
         up_log(UP_LOG_INFO, "removed the stale socket file %s (left by a process that is gone: nobody receives on it)",
                path);
     }
-    if (bind(s, (const struct sockaddr *)ss, len) < 0)
-        return up_last_error();
-    /* The file is made with the umask's bits (commonly 0755: nobody else
-     * may send yet); set the operator's mode right after. */
+    /* bind() makes the file with 0777 & ~umask: under UMask=0000 anybody
+     * could connect before the chmod below, and stay connected. So the
+     * file is born with no permission at all (umask 0777; only the control
+     * thread creates files) and gets the operator's mode right after. */
+    mode_t old_mask = umask(0777);
+    int b = bind(s, (const struct sockaddr *)ss, len);
+    int r = b < 0 ? up_last_error() : UP_OK;
+    umask(old_mask);
+    if (b < 0)
+        return r;
     if (chmod(path, (mode_t)mode) < 0) {
-        int r = up_last_error();
+        r = up_last_error();
         unlink(path);
         return r;
     }

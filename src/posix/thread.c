@@ -47,6 +47,11 @@ void up_thread_join(up_thread t)
     pthread_join(t, NULL);
 }
 
+void up_thread_detach(up_thread t)
+{
+    pthread_detach(t);
+}
+
 int up_sem_init(up_sem *s)
 {
     if (sem_init(s, 0, 0) < 0)

@@ -167,11 +167,20 @@ void up_unix_unlink(const struct sockaddr_storage *ss)
     (void)ss;
 }
 
-int up_udp_steer_newest(up_sock s, unsigned nnew)
+int up_udp_steer_slots(up_sock s, const unsigned *slots, unsigned n)
 {
     (void)s;
-    (void)nnew;
+    (void)slots;
+    (void)n;
     return UP_EAFNOSUPPORT;
+}
+
+void up_sock_shutdown_read(up_sock s)
+{
+    /* Winsock's SD_RECEIVE makes later receives fail (WSAESHUTDOWN), which
+     * the reader would count as errors: nothing here; a blocked receive
+     * returns within its SO_RCVTIMEO (200 ms). */
+    (void)s;
 }
 
 void up_udp_steer_clear(up_sock s)

@@ -55,6 +55,11 @@ void up_thread_join(up_thread t)
     CloseHandle(t);
 }
 
+void up_thread_detach(up_thread t)
+{
+    CloseHandle(t); /* the thread runs on; its resources go when it ends */
+}
+
 int up_sem_init(up_sem *s)
 {
     *s = CreateSemaphoreA(NULL, 0, LONG_MAX, NULL);

@@ -47,5 +47,24 @@ class Proxy(up.Proxy):
         return super().stop(sig, timeout, totals=False).rc
 
 
+def join_stats(log, head):
+    """The last stats text logged under `head` ("final totals:" or "stats"),
+    with its continuation lines ("HEAD+ target=...": one line carries at
+    most 1,024 bytes, so many targets take several) joined; None if none."""
+    more = head[:-1] + "+:" if head.endswith(":") else head + "+"
+    text = None
+    for line in log.splitlines():
+        for mark, cont in ((" " + head + " ", False), (" " + more + " ", True)):
+            i = line.find(mark)
+            if i >= 0:
+                rest = line[i + len(mark):]
+                if not cont:
+                    text = rest
+                elif text is not None:
+                    text += " " + rest
+                break
+    return text
+
+
 def parse_stats(line):
     return up.parse_stats(line)

@@ -75,7 +75,8 @@ try:
 
     # Not resolvable at start.
     rc, out = run(["--source", "127.0.0.1:%d" % src, "--target", "%s:%d" % (NAME, port)])
-    check(rc == 2 and "cannot resolve" in out, "unresolvable at start: %d %s" % (rc, out))
+    # No resolver answers here (nothing on 127.0.0.1:53): a temporary failure, exit 1.
+    check(rc == 1 and "cannot resolve" in out and "temporary" in out, "unresolvable at start: %d %s" % (rc, out))
     px = Proxy(["--source", "127.0.0.1:%d" % src, "--target", "%s:%d" % (NAME, port), "--allow-unresolved",
                 "--resolve-interval", "1", "--stats-interval", "0"])
     try:

@@ -14,7 +14,7 @@ src = up.free_port()
 p = up.Proxy(["--source", "127.0.0.1:%d" % src, "--target", a.target, "--target", b.target, "--readers", "4"])
 n_socks = up.udp_sockets_of(p.pid, src)
 up.check_eq(n_socks, 4, "UDP sockets on port %d held by the proxy" % src)
-up.check(p.count_log("4 reader\\(s\\)") == 1, "the start line says 4 reader(s)")
+up.check(p.count_log(r"listening on .* 4 reader\(s\)") == 1, "the start line says 4 reader(s)")
 payloads = up.dogstatsd_payloads(N, seed=9, special=False)
 # 64 sender sockets (64 source ports) so the kernel spreads them over the readers.
 up.Sender(("127.0.0.1", src), payloads, 20000, nsocks=64).join()

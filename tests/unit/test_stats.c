@@ -173,6 +173,85 @@ static void test_lines_line(void **state)
     assert_non_null(strstr(buf, " lines_in=100 "));
 }
 
+/* m6: a counter smaller than in prev (a target removed and re-added under
+ * the same name between two stats lines; a kernel counter that went back)
+ * counts from zero: its delta is its value, never a wrapped 1.8e19. */
+static void test_counter_went_back(void **state)
+{
+    char buf[1024];
+    (void)state;
+    prev_t[1].sent = 5000;
+    cur_t[1].sent = 1000;
+    prev.kernel_drops = 90;
+    cur.kernel_drops = 7;
+    up_stats_format_delta(&cur, &prev, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "target=[::1]:8127 sent=1000 "));
+    assert_non_null(strstr(buf, " kernel_drops=7"));
+    assert_null(strstr(buf, "18446744"));
+}
+
+/* The kernel's drop counter is 32 bits: the total keeps growing across
+ * its wrap. */
+static void test_counter32_wrap(void **state)
+{
+    uint64_t total = 0;
+    uint32_t last = 0;
+    (void)state;
+    up_counter32_advance(&total, &last, 10);
+    assert_int_equal(total, 10);
+    up_counter32_advance(&total, &last, 0xfffffff0u);
+    assert_int_equal(total, 0xfffffff0u);
+    up_counter32_advance(&total, &last, 5); /* wrapped: 0x15 more */
+    assert_int_equal(total, 0xfffffff0ull + 0x15);
+    up_counter32_advance(&total, &last, 5);
+    assert_int_equal(total, 0xfffffff0ull + 0x15);
+}
+
+/* m8: the text in parts: every part fits, no target is cut or lost, the
+ * parts joined are the whole text. 64 targets with the longest names. */
+static void test_parts_never_cut(void **state)
+{
+    static struct up_stats_target many[64];
+    static char whole[64 * UP_STATS_TARGET_TEXT_MAX + 1024], joined[sizeof(whole)];
+    char part[900];
+    (void)state;
+    memset(many, 0, sizeof(many));
+    for (size_t i = 0; i < 64; i++) {
+        memset(many[i].name, 'a' + (int)(i % 26), UP_NAME_MAX - 1);
+        snprintf(many[i].name + UP_NAME_MAX - 4, 4, "%02zu", i);
+        many[i].sent = many[i].sent_bytes = many[i].dropped_queue_full = UINT64_MAX;
+        many[i].dropped_send_error = many[i].dropped_shutdown = many[i].resolve_failures = UINT64_MAX;
+        many[i].queue_depth = many[i].queue_capacity = UINT64_MAX;
+    }
+    cur.targets = many;
+    cur.ntargets = 64;
+    cur.received = cur.recv_errors = cur.not_allowed = UINT64_MAX;
+    size_t n = up_stats_format_delta(&cur, NULL, whole, sizeof(whole));
+    assert_true(n < sizeof(whole) - 1);
+    size_t next = 0, parts = 0, off = 0;
+    joined[0] = '\0';
+    do {
+        size_t before = next;
+        size_t len = up_stats_format_part(&cur, NULL, &next, part, sizeof(part));
+        assert_true(len < sizeof(part));
+        assert_int_equal(len, strlen(part));
+        assert_true(next > before); /* progress: at least one target */
+        memcpy(joined + off, part, len + 1);
+        off += len;
+        parts++;
+    } while (next < cur.ntargets);
+    assert_string_equal(joined, whole);
+    assert_true(parts >= 32);
+    /* A few short targets: one part, the same text as before. */
+    setup(NULL);
+    next = 0;
+    char one[1024];
+    up_stats_format_part(&cur, &prev, &next, part, sizeof(part));
+    up_stats_format_delta(&cur, &prev, one, sizeof(one));
+    assert_int_equal(next, 2);
+    assert_string_equal(part, one);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +261,9 @@ int main(void)
         cmocka_unit_test_setup(test_recv_errors_only_when_any, setup),
         cmocka_unit_test_setup(test_target_added_since_prev, setup),
         cmocka_unit_test_setup(test_small_buffers, setup),
+        cmocka_unit_test_setup(test_counter_went_back, setup),
+        cmocka_unit_test_setup(test_counter32_wrap, setup),
+        cmocka_unit_test_setup(test_parts_never_cut, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
