@@ -52,7 +52,11 @@ class Hammer:
             try:
                 status, _, body = ml.get(self.port, "/metrics")
                 if status == 200:
-                    ml.parse_prometheus(body.decode())  # every answer is well-formed
+                    m = ml.parse_prometheus(body.decode())  # every answer is well-formed
+                    # The depth gauge never exceeds the capacity (review m3: it could read ~1.8e19).
+                    for (name, labels), v in m.items():
+                        if name == "udp_proxy_queue_depth" and v > m[("udp_proxy_queue_capacity", labels)]:
+                            self.count("depth_over_capacity")
                 self.count("scrape_%d" % status)
             except (OSError, AssertionError) as e:
                 # A scrape may be cut when the idle flood evicts it: count it.
@@ -196,6 +200,7 @@ def main():
             if N_fwd == N:
                 assert sorted(g["seqs"]) == list(range(N)), "sink %s: lost or duplicated datagrams" % t
         assert h.stats.get("scrape_200", 0) >= 10, "too few successful scrapes: %s" % h.stats
+        assert not h.stats.get("depth_over_capacity"), "queue_depth above queue_capacity: %s" % h.stats
         assert not h.stats.get("garbage_wrong_status"), "wrong status codes for bad requests"
         for code in (400, 404, 405, 431, 505):
             assert h.stats.get("garbage_%d" % code, 0) > 0, "never answered %d: %s" % (code, h.stats)
