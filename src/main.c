@@ -4,10 +4,12 @@
 
 #include "config.h"
 #include "error.h"
+#include "handover.h"
 #include "log.h"
 #include "notify.h"
 #include "options.h"
 #include "platform.h"
+#include "reexec.h"
 #include "run.h"
 #include "service.h"
 
@@ -29,6 +31,7 @@ int main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "service") == 0)
         return up_service_main(argc, argv); /* Windows service; elsewhere an error */
+    up_reexec_init(argc, argv);             /* the path SIGUSR2 executes (a failure is reported then) */
     /* Defaults, then the --config file, then the command line over it. */
     int action = up_config_load(&o, argc, argv, err, sizeof(err));
     if (action < 0) {
@@ -65,5 +68,12 @@ int main(int argc, char **argv)
                o.config[0] ? ")" : "", o.ntargets);
         return 0;
     }
+    /* Sockets from our previous image (SIGUSR2) or from systemd: the proxy
+     * takes them instead of binding (handover.h). */
+    size_t inherited = 0;
+    enum up_handover_from from = up_handover_collect(&inherited);
+    if (from != UP_HANDOVER_NONE)
+        up_log(UP_LOG_INFO, "udp-proxy %s starting (%s, %zu sockets inherited)", UP_VERSION,
+               from == UP_HANDOVER_REEXEC ? "re-exec" : "socket activation", inherited);
     return up_run(&o, notify_ready, NULL);
 }

@@ -29,6 +29,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "handover.h"
 #include "log.h"
 #include "reader.h"
 #include "target.h"
@@ -87,9 +88,27 @@ static int open_unix_source(const struct up_options *o, up_sock *out, char *err,
     return UP_OK;
 }
 
+/* A socket inherited already bound to the source (handover.h): apply this
+ * configuration's settings (a larger --rcvbuf only: systemd may have given
+ * more than we could ask for) and take it. */
+static bool adopt_source(const struct up_options *o, up_sock *out)
+{
+    up_sock s = up_handover_take(&o->source_addr);
+    if (s == UP_SOCK_INVALID)
+        return false;
+    int got = 0;
+    if (up_sock_rcvbuf(s) < o->rcvbuf)
+        up_sock_set_buffer(s, true, o->rcvbuf, &got);
+    up_sock_set_rcvtimeo(s, 200);
+    *out = s;
+    return true;
+}
+
 static int open_source(const struct up_options *o, bool reuseport, up_sock *out, char *err, size_t errlen)
 {
     const struct up_addr *a = &o->source_addr;
+    if (adopt_source(o, out))
+        return UP_OK;
     if (a->ss.ss_family == AF_UNIX)
         return open_unix_source(o, out, err, errlen);
     struct sockaddr_storage ss = a->ss;
@@ -286,6 +305,21 @@ void up_proxy_snapshot(struct up_proxy *p, struct up_stats *s)
     for (size_t i = 0; i < p->cur->ntargets; i++)
         up_target_snapshot(p->cur->targets[i], &s->targets[i]);
     unlock(p);
+}
+
+size_t up_proxy_detach_sources(struct up_proxy *p, up_sock *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->nreaders && n < max; i++) {
+        struct up_reader *rd = &p->readers[i];
+        if (rd->sock == UP_SOCK_INVALID)
+            continue;
+        if (rd->rsock == rd->sock)
+            rd->rsock = UP_SOCK_INVALID;
+        out[n++] = rd->sock;
+        rd->sock = UP_SOCK_INVALID;
+    }
+    return n;
 }
 
 int up_proxy_source_addr(struct up_proxy *p, char *buf, size_t size)

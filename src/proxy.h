@@ -53,6 +53,12 @@ int up_proxy_reload(struct up_proxy *p, const struct up_options *next, char *err
  * address; connect Unix targets whose socket was missing or re-created. */
 void up_proxy_tick(struct up_proxy *p);
 
+/* After up_proxy_stop(): take the source sockets out of the proxy (a
+ * re-exec passes them on): up_proxy_free() will neither close them nor
+ * remove a unix: source's file. Stores up to max into out; returns how
+ * many. The caller owns them. */
+size_t up_proxy_detach_sources(struct up_proxy *p, up_sock *out, size_t max);
+
 /* The address the (first) source socket is bound to. */
 int up_proxy_source_addr(struct up_proxy *p, char *buf, size_t size);
 

@@ -7,12 +7,14 @@
 #include "alloc.h"
 #include "config.h"
 #include "error.h"
+#include "handover.h"
 #include "http.h"
 #include "log.h"
 #include "metrics_http.h"
 #include "notify.h"
 #include "platform.h"
 #include "proxy.h"
+#include "reexec.h"
 #include "selfstats.h"
 #include "stats.h"
 
@@ -127,7 +129,38 @@ static void reload(struct up_proxy *p, struct up_options *o)
     o->drain_ms = n.drain_ms;
 }
 
-int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
+/* SIGUSR2: can a re-exec start? The executable must be there and the
+ * configuration file must still parse (the new image reads it again);
+ * otherwise say why and keep running. */
+static bool reexec_ready(const struct up_options *o)
+{
+    static struct up_options n; /* large: off the stack */
+    char err[700];
+    int r = up_reexec_check(err, sizeof(err));
+    if (r == UP_OK && o->config[0]) {
+        r = up_config_load(&n, o->argc, o->argv, err, sizeof(err));
+        if (r == UP_OPTIONS_RUN)
+            r = up_options_resolve(&n, err, sizeof(err));
+    }
+    if (r != UP_OK) {
+        up_log(UP_LOG_ERROR, "SIGUSR2: re-exec refused, still running: %s", err);
+        return false;
+    }
+    return true;
+}
+
+/* Returns only if the exec failed: the sockets go back to the hand-over
+ * pool and the caller starts again on them. */
+static void reexec_now(const up_sock *socks, size_t n)
+{
+    char err[600];
+    up_log(UP_LOG_INFO, "re-exec: executing %s with %zu socket(s)", up_reexec_path(), n);
+    up_reexec(socks, n, err, sizeof(err));
+    up_log(UP_LOG_ERROR, "re-exec failed, resuming with the running binary and its sockets: %s", err);
+    up_handover_give(socks, n);
+}
+
+static int run_proxy(struct up_options *o, up_ready_fn ready, void *ctx, bool *again)
 {
     char err[600];
     struct up_proxy *p = NULL;
@@ -135,8 +168,12 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
     struct exporters ex = {0};
     int status = 1;
     double start_time = up_wall_time();
+    bool reexec = false;
+    up_sock socks[UP_HANDOVER_MAX];
+    size_t nsocks = 0;
 
     int r = up_proxy_new(o, &p, err, sizeof(err));
+    up_handover_close_rest();
     if (r != UP_OK) {
         up_log(UP_LOG_FATAL, "%s", err);
         return 1;
@@ -193,6 +230,11 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
             up_notify_stopping();
             break;
         }
+        if (ev == UP_CTRL_REEXEC && reexec_ready(o)) {
+            up_notify_reloading(); /* READY=1 comes from the new image */
+            reexec = true;
+            break;
+        }
         if (ev == UP_CTRL_RELOAD) {
             up_notify_reloading();
             reload(p, o);
@@ -218,15 +260,32 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
                 next = up_now_ns() + interval_ns;
         }
     }
-    up_log(UP_LOG_INFO, "stopping: draining queues (up to %u ms)", o->drain_ms);
+    up_log(UP_LOG_INFO, "%s: draining queues (up to %u ms)", reexec ? "re-exec" : "stopping", o->drain_ms);
     up_proxy_stop(p);
     up_proxy_snapshot(p, cur);
     log_stats("final totals:", cur, NULL);
+    if (reexec)
+        nsocks = up_proxy_detach_sources(p, socks, UP_HANDOVER_MAX);
     status = 0;
 out:
     exporters_free(&ex);
     up_proxy_free(p);
     up_free(a.targets);
     up_free(b.targets);
+    if (reexec) {
+        reexec_now(socks, nsocks); /* returns only on failure */
+        *again = true;
+    }
+    return status;
+}
+
+int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
+{
+    bool again;
+    int status;
+    do {
+        again = false;
+        status = run_proxy(o, ready, ctx, &again);
+    } while (again);
     return status;
 }

@@ -1,7 +1,7 @@
 /*
  * posix/ctrl.c - stop and reload requests through signals (POSIX).
  *
- * SIGINT, SIGTERM and SIGHUP are blocked in every thread (the mask is
+ * SIGINT, SIGTERM, SIGHUP and SIGUSR2 (re-exec) are blocked in every thread (the mask is
  * inherited by threads started later) and taken synchronously by the main
  * thread in up_ctrl_wait() with sigtimedwait(): no asynchronous handler, no
  * async-signal-safety traps. SIGPIPE is ignored.
@@ -24,6 +24,7 @@ int up_ctrl_init(void)
     sigaddset(&ctrl_set, SIGINT);
     sigaddset(&ctrl_set, SIGTERM);
     sigaddset(&ctrl_set, SIGHUP);
+    sigaddset(&ctrl_set, SIGUSR2);
     signal(SIGPIPE, SIG_IGN);
     if (pthread_sigmask(SIG_BLOCK, &ctrl_set, NULL) != 0)
         return UP_EIO;
@@ -36,6 +37,8 @@ int up_ctrl_wait(int timeout_ms)
     int sig = timeout_ms < 0 ? sigwaitinfo(&ctrl_set, NULL) : sigtimedwait(&ctrl_set, NULL, &ts);
     if (sig < 0)
         return UP_CTRL_NONE; /* timeout or EINTR */
+    if (sig == SIGUSR2)
+        return UP_CTRL_REEXEC;
     return sig == SIGHUP ? UP_CTRL_RELOAD : UP_CTRL_STOP;
 }
 
