@@ -106,6 +106,7 @@ install: all
 	sed 's|^ExecStart=/usr/local/bin/udp-proxy --config /etc/udp-proxy/|ExecStart=$(BINDIR)/udp-proxy --config $(SYSCONFDIR)/udp-proxy/|' \
 	    packaging/udp-proxy.service > $(DESTDIR)$(UNITDIR)/udp-proxy.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/udp-proxy.service
+	install -m 0644 packaging/udp-proxy.socket $(DESTDIR)$(UNITDIR)/udp-proxy.socket
 	@conf=$(DESTDIR)$(SYSCONFDIR)/udp-proxy/udp-proxy.conf; \
 	 if [ -e "$$conf" ]; then echo "install: keeping the existing $$conf"; \
 	 else install -m 0644 packaging/udp-proxy.conf "$$conf" && echo "install: example configuration in $$conf"; fi
@@ -113,7 +114,8 @@ install: all
 
 # Removes what install put in place, except the configuration file.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/udp-proxy $(DESTDIR)$(MANDIR)/man8/udp-proxy.8 $(DESTDIR)$(UNITDIR)/udp-proxy.service
+	rm -f $(DESTDIR)$(BINDIR)/udp-proxy $(DESTDIR)$(MANDIR)/man8/udp-proxy.8 $(DESTDIR)$(UNITDIR)/udp-proxy.service \
+	    $(DESTDIR)$(UNITDIR)/udp-proxy.socket
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan build-fuzz build/windows

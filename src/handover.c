@@ -162,6 +162,11 @@ up_sock up_handover_take(const struct up_addr *a)
     return UP_SOCK_INVALID;
 }
 
+size_t up_handover_pending(void)
+{
+    return npool;
+}
+
 void up_handover_close_rest(void)
 {
     for (size_t i = 0; i < npool; i++) {

@@ -64,6 +64,9 @@ void up_handover_give(const up_sock *socks, size_t n);
  * now. UP_SOCK_INVALID when there is none. */
 up_sock up_handover_take(const struct up_addr *a);
 
+/* How many inherited sockets are waiting to be taken. */
+size_t up_handover_pending(void);
+
 /* Close the inherited sockets no source took, one log line each. */
 void up_handover_close_rest(void);
 

@@ -47,6 +47,7 @@ struct up_proxy {
     atomic_int stop;                        /* 1: readers stop receiving */
     atomic_flag lock;                       /* held while the route changes or a snapshot reads it */
     bool reuseport;                         /* source sockets are bound with SO_REUSEPORT */
+    bool adopted;                           /* the source sockets were inherited (handover.h), not bound here */
     bool running, stopped;
 };
 
@@ -214,6 +215,7 @@ int up_proxy_new(const struct up_options *opt, struct up_proxy **out, char *err,
     p->cur->nallow = opt->nallow;
     memcpy(p->cur->allow, opt->allow, sizeof(p->cur->allow));
     atomic_init(&p->route, p->cur);
+    size_t inherited = up_handover_pending();
     for (size_t i = 0; i < p->nreaders; i++) {
         up_sock s;
         r = open_source(&p->opt, p->reuseport, &s, err, errlen);
@@ -226,6 +228,7 @@ int up_proxy_new(const struct up_options *opt, struct up_proxy **out, char *err,
             goto fail;
         }
     }
+    p->adopted = up_handover_pending() < inherited;
     *out = p;
     return UP_OK;
 fail:
@@ -614,7 +617,10 @@ void up_proxy_free(struct up_proxy *p)
             bound = bound || p->readers[i].sock != UP_SOCK_INVALID;
             up_reader_destroy(&p->readers[i]);
         }
-    if (bound && p->opt.source_addr.ss.ss_family == AF_UNIX)
+    /* An inherited unix: socket's file belongs to whoever made it (systemd's
+     * socket unit); one of our own earlier image is removed by the next
+     * start as a stale file. */
+    if (bound && !p->adopted && p->opt.source_addr.ss.ss_family == AF_UNIX)
         up_unix_unlink(&p->opt.source_addr.ss);
     if (p->cur)
         for (size_t i = 0; i < p->cur->ntargets; i++)

@@ -37,7 +37,9 @@ grep -qxF "ExecStart=/opt/udp-proxy/bin/udp-proxy --config /etc/udp-proxy/udp-pr
 grep -v '^ExecStart=' "$unit" >"$tmp/a"
 grep -v '^ExecStart=' "$src/packaging/udp-proxy.service" >"$tmp/b"
 cmp -s "$tmp/a" "$tmp/b" || fail "the installed unit differs from packaging/udp-proxy.service beyond ExecStart"
-[ "$(find "$d" -type f | wc -l)" = 4 ] || fail "expected 4 files, got: $(find "$d" -type f)"
+sock=$d/opt/udp-proxy/lib/systemd/system/udp-proxy.socket
+[ "$(mode "$sock")" = 644 ] && cmp -s "$sock" "$src/packaging/udp-proxy.socket" || fail "$sock: missing, mode or content"
+[ "$(find "$d" -type f | wc -l)" = 5 ] || fail "expected 5 files, got: $(find "$d" -type f)"
 
 echo "# edited by the operator" >>"$conf"
 mk install DESTDIR="$d" PREFIX=/opt/udp-proxy
@@ -45,7 +47,7 @@ grep -q "^# edited by the operator" "$conf" || fail "a second install overwrote 
 grep -q "keeping the existing" "$tmp/make.log" || fail "a second install did not say it kept the configuration"
 
 mk uninstall DESTDIR="$d" PREFIX=/opt/udp-proxy
-[ -e "$bin" ] || [ -e "$man" ] || [ -e "$unit" ] && fail "uninstall left files: $(find "$d" -type f)"
+[ -e "$bin" ] || [ -e "$man" ] || [ -e "$unit" ] || [ -e "$sock" ] && fail "uninstall left files: $(find "$d" -type f)"
 [ -e "$conf" ] || fail "uninstall removed the configuration"
 
 d=$tmp/default
