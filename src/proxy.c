@@ -218,6 +218,7 @@ int up_proxy_new(const struct up_options *opt, struct up_proxy **out, char *err,
     size_t inherited = up_handover_pending();
     for (size_t i = 0; i < p->nreaders; i++) {
         up_sock s;
+        size_t before = up_handover_pending();
         r = open_source(&p->opt, p->reuseport, &s, err, errlen);
         if (r != UP_OK)
             goto fail;
@@ -227,6 +228,13 @@ int up_proxy_new(const struct up_options *opt, struct up_proxy **out, char *err,
             snprintf(err, errlen, "cannot set up reader %zu: %s", i, up_strerror(r));
             goto fail;
         }
+        /* An inherited socket's drop count runs since it was made; count
+         * only ours from here (the previous image logged its own), so the
+         * final totals of successive images add up. Unsigned arithmetic:
+         * base + now = now - at_adoption. */
+        uint64_t drops = 0;
+        if (up_handover_pending() < before && up_sock_rx_drops(s, &drops) == UP_OK)
+            p->readers[i].kernel_drops_base = (uint64_t)0 - drops;
     }
     p->adopted = up_handover_pending() < inherited;
     *out = p;

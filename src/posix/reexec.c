@@ -35,8 +35,11 @@ int up_reexec_init(int argc, char **argv)
             return UP_OK;
         }
         char cwd[PATH_MAX];
+        const char *rel = argv[0];
+        while (rel[0] == '.' && rel[1] == '/')
+            rel += 2; /* "./udp-proxy": the log says /dir/udp-proxy */
         if (getcwd(cwd, sizeof(cwd)) &&
-            (size_t)snprintf(exe_path, sizeof(exe_path), "%s/%s", cwd, argv[0]) < sizeof(exe_path))
+            (size_t)snprintf(exe_path, sizeof(exe_path), "%s/%s", cwd, rel) < sizeof(exe_path))
             return UP_OK;
     }
     /* Found through $PATH: the file the kernel ran (now, before any upgrade). */

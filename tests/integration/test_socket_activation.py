@@ -11,7 +11,11 @@ the socket it is given and binds none (issue 13).
 2. A "systemctl restart" with the socket unit: the proxy stops, datagrams sent while
    none runs wait in S, a new proxy given S forwards them.
 3. LISTEN_PID naming another process: the variables are ignored, the proxy binds.
-4. systemd-socket-activate --datagram (when installed): the first datagram starts the
+4. Drops before adoption are not the proxy's: a socket with a tiny receive buffer gets a
+   burst while no proxy runs (the kernel drops most); the proxy given it reports
+   kernel_drops=0 and received = what the socket held (so the final totals of
+   successive owners of one socket, re-execs included, add up).
+5. systemd-socket-activate --datagram (when installed): the first datagram starts the
    proxy, which forwards it.
 """
 import fcntl
@@ -131,7 +135,30 @@ try:
           "LISTEN_PID=1: nothing adopted, the source is bound")
     check(p3.stop() == 0, "third proxy: exit status 0")
 
-    # 4. systemd's own tool.
+    # 4. Drops that happened before the proxy owned the socket.
+    K = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    K.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    K.bind(("127.0.0.1", 0))
+    kport = K.getsockname()[1]
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for i in range(200):
+        tx.sendto(b"burst:%d|c|#pad:%s" % (i, b"x" * 100), ("127.0.0.1", kport))
+    tx.close()
+    before = Sink.kernel_drops(type("port", (), {"port": kport})())
+    check(0 < before < 200, "the tiny buffer dropped %d of 200 before any proxy ran" % before)
+    sink2 = Sink()
+    p4 = Activated(["--source", "127.0.0.1:%d" % kport, "--target", sink2.addr, "--stats-interval", "0"], [K])
+    procs.append(p4)
+    sink2.wait_for(200 - before, timeout=10)
+    check(p4.stop() == 0, "fourth proxy: exit status 0")
+    g, t = p4.final_totals()
+    check(g["kernel_drops"] == 0 and g["received"] == 200 - before and len(sink2.got) == 200 - before,
+          "the proxy reports kernel_drops=%d (not the %d before it), received=%d, forwarded %d (= 200 - %d)"
+          % (g["kernel_drops"], before, g["received"], len(sink2.got), before))
+    sink2.close()
+    K.close()
+
+    # 5. systemd's own tool.
     tool = shutil.which("systemd-socket-activate")
     if tool:
         S.close()  # free the port for the tool
