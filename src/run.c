@@ -260,6 +260,10 @@ static int run_proxy(struct up_options *o, up_ready_fn ready, void *ctx, bool *a
                 next = up_now_ns() + interval_ns;
         }
     }
+    /* A re-exec: let the HTTP thread notice its stop (up to 250 ms) while
+     * the readers still run, not while the kernel holds the datagrams. */
+    if (reexec && ex.http)
+        up_http_stop(ex.http);
     up_log(UP_LOG_INFO, "%s: draining queues (up to %u ms)", reexec ? "re-exec" : "stopping", o->drain_ms);
     up_proxy_stop(p);
     up_proxy_snapshot(p, cur);
