@@ -3,8 +3,10 @@
 Plays systemd (a Unix datagram socket named in NOTIFY_SOCKET, SO_PASSCRED), as
 tests/pkg/test_notify.py does: READY=1 at start; SIGUSR2 gives RELOADING=1 with
 MONOTONIC_USEC from the old image, then READY=1 from the new one; every message
-comes from the same pid (MAINPID does not change). Then a re-exec that is refused
-(binary missing) sends nothing and the proxy forwards; SIGTERM gives STOPPING=1.
+comes from the same pid (MAINPID does not change). The proxy writes a --log-file: after
+the re-exec it holds exactly as many descriptors as before (nothing opened without
+close-on-exec, like the log file, piles up over re-execs). Then a re-exec that is
+refused (binary missing) sends nothing and the proxy forwards; SIGTERM gives STOPPING=1.
 """
 import os
 import shutil
@@ -29,11 +31,19 @@ a, b = sink(), sink()
 port = free_port()
 log = open(os.path.join(d, "log"), "w+")
 env = dict(os.environ, NOTIFY_SOCKET=os.path.join(d, "notify"))
-proc = subprocess.Popen(proxy_cmd(exe, port, (a, b), "--stats-interval", "0"), env=env, stdout=log,
-                        stderr=subprocess.STDOUT)
+proc = subprocess.Popen(proxy_cmd(exe, port, (a, b), "--stats-interval", "0", "--log-file", log.name), env=env,
+                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+
+def fds():
+    return sorted(os.readlink("/proc/%d/fd/%s" % (proc.pid, f)).split("[")[0]
+                  for f in os.listdir("/proc/%d/fd" % proc.pid))
+
+
 try:
     expect(ns, proc, "READY")
     forward_one(port, (a, b), b"before:1|c")
+    held = fds()
     proc.send_signal(signal.SIGUSR2)
     fields = expect(ns, proc, "RELOADING")
     if not fields.get("MONOTONIC_USEC", "").isdigit():
@@ -44,6 +54,9 @@ try:
     if "starting (re-exec, 1 sockets inherited)" not in text:
         fail("READY=1 came, but no new image started:\n" + text)
     print("ok: RELOADING=1 then READY=1 across the re-exec, all from pid %d" % proc.pid)
+    if fds() != held:
+        fail("descriptors before the re-exec %s, after %s" % (held, fds()))
+    print("ok: the same %d descriptors after the re-exec" % len(held))
 
     os.unlink(exe)
     proc.send_signal(signal.SIGUSR2)
