@@ -25,7 +25,10 @@
 int up_reexec_init(int argc, char **argv);
 
 /* Whether a re-exec could start: the path is a regular file this process
- * may execute. UP_OK, or an error with a message in err. */
+ * may execute, and running it with the same arguments plus --check-config
+ * succeeds (a program this system runs, that accepts the configuration;
+ * at most 10 s). UP_OK, or an error with a message in err (the trial's
+ * first output line). Blocks the calling (control) thread meanwhile. */
 int up_reexec_check(char *err, size_t errlen);
 
 /* The path a re-exec runs ("" before up_reexec_init). */

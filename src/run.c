@@ -129,20 +129,12 @@ static void reload(struct up_proxy *p, struct up_options *o)
     o->drain_ms = n.drain_ms;
 }
 
-/* SIGUSR2: can a re-exec start? The executable must be there and the
- * configuration file must still parse (the new image reads it again);
- * otherwise say why and keep running. */
-static bool reexec_ready(const struct up_options *o)
+/* SIGUSR2: can a re-exec start? The file at the start path must run and
+ * accept the configuration (reexec.h); otherwise say why, keep running. */
+static bool reexec_ready(void)
 {
-    static struct up_options n; /* large: off the stack */
     char err[700];
-    int r = up_reexec_check(err, sizeof(err));
-    if (r == UP_OK && o->config[0]) {
-        r = up_config_load(&n, o->argc, o->argv, err, sizeof(err));
-        if (r == UP_OPTIONS_RUN)
-            r = up_options_resolve(&n, err, sizeof(err));
-    }
-    if (r != UP_OK) {
+    if (up_reexec_check(err, sizeof(err)) != UP_OK) {
         up_log(UP_LOG_ERROR, "SIGUSR2: re-exec refused, still running: %s", err);
         return false;
     }
@@ -230,7 +222,7 @@ static int run_proxy(struct up_options *o, up_ready_fn ready, void *ctx, bool *a
             up_notify_stopping();
             break;
         }
-        if (ev == UP_CTRL_REEXEC && reexec_ready(o)) {
+        if (ev == UP_CTRL_REEXEC && reexec_ready()) {
             up_notify_reloading(); /* READY=1 comes from the new image */
             reexec = true;
             break;

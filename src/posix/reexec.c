@@ -7,15 +7,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../error.h"
 #include "../handover.h"
+#include "../platform.h"
 #include "../reexec.h"
 
 extern char **environ;
@@ -58,7 +63,8 @@ const char *up_reexec_path(void)
     return exe_path;
 }
 
-int up_reexec_check(char *err, size_t errlen)
+/* The file at the path: a regular file we may execute. */
+static int file_check(char *err, size_t errlen)
 {
     struct stat st;
     int e = 0;
@@ -76,6 +82,95 @@ int up_reexec_check(char *err, size_t errlen)
     snprintf(err, errlen, "cannot execute %s: %s", exe_path[0] ? exe_path : "(path unknown)",
              strerror_r(e, buf, sizeof(buf)));
     return up_error_from_sys(e);
+}
+
+/* Run the file with our arguments plus --check-config, as the new image
+ * would start: it must be a program this system can run (not truncated, its
+ * libraries present) and accept the configuration. Its first output line
+ * goes into err when it does not. Bounded by TRIAL_TIMEOUT_MS. */
+#define TRIAL_TIMEOUT_MS 10000
+#define TRIAL_ARGS_MAX 1024
+
+static int trial_run(char *err, size_t errlen)
+{
+    char *args[TRIAL_ARGS_MAX + 2];
+    size_t n = 0;
+    while (exe_argv[n] && n < TRIAL_ARGS_MAX) {
+        args[n] = exe_argv[n];
+        n++;
+    }
+    args[n++] = (char *)"--check-config";
+    args[n] = NULL;
+
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "cannot try %s: pipe: %s", exe_path, strerror(errno));
+        return up_last_error();
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setsigmask(&at, &none); /* ours blocks the stop signals */
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK);
+    pid_t pid;
+    int e = posix_spawn(&pid, exe_path, &fa, &at, args, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    close(fds[1]);
+    if (e != 0) {
+        close(fds[0]);
+        char buf[128];
+        snprintf(err, errlen, "cannot execute %s: %s", exe_path, strerror_r(e, buf, sizeof(buf)));
+        return up_error_from_sys(e);
+    }
+    char out[512];
+    size_t got = 0;
+    bool timed_out = false;
+    uint64_t end = up_now_ns() + (uint64_t)TRIAL_TIMEOUT_MS * 1000000u;
+    for (;;) {
+        uint64_t now = up_now_ns();
+        struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
+        if (now >= end || poll(&pfd, 1, (int)((end - now) / 1000000u) + 1) == 0) {
+            timed_out = true;
+            kill(pid, SIGKILL);
+            break;
+        }
+        char chunk[256];
+        ssize_t r = read(fds[0], chunk, sizeof(chunk));
+        if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN))
+            break; /* end of output: the trial has exited (or closed it) */
+        for (ssize_t i = 0; i < r && got < sizeof(out) - 1; i++)
+            out[got++] = chunk[i];
+    }
+    close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    out[got] = '\0';
+    out[strcspn(out, "\n")] = '\0';
+    if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return UP_OK;
+    if (timed_out)
+        snprintf(err, errlen, "%s --check-config did not finish within %d s", exe_path, TRIAL_TIMEOUT_MS / 1000);
+    else if (WIFEXITED(status))
+        snprintf(err, errlen, "%s --check-config failed (exit %d): %s", exe_path, WEXITSTATUS(status),
+                 got ? out : "(no output)");
+    else
+        snprintf(err, errlen, "%s --check-config was killed by signal %d: %s", exe_path,
+                 WIFSIGNALED(status) ? WTERMSIG(status) : 0, got ? out : "(no output)");
+    return UP_EINVAL;
+}
+
+int up_reexec_check(char *err, size_t errlen)
+{
+    int r = file_check(err, errlen);
+    return r == UP_OK ? trial_run(err, errlen) : r;
 }
 
 /* Everything but stdin/stdout/stderr closes at the exec (a descriptor
@@ -112,7 +207,7 @@ int up_reexec(const up_sock *socks, size_t n, char *err, size_t errlen)
 {
     char list[16 + UP_HANDOVER_MAX * 12];
     size_t used = (size_t)snprintf(list, sizeof(list), "%ld:", (long)getpid());
-    int r = up_reexec_check(err, errlen);
+    int r = file_check(err, errlen);
     if (r != UP_OK)
         return r;
     for (size_t i = 0; i < n && i < UP_HANDOVER_MAX; i++)

@@ -3,13 +3,16 @@
 The binary runs from a temporary copy, with a --config file, two targets.
   1. the copy is deleted: SIGUSR2 is refused before anything stops, the log says
      "cannot execute PATH: No such file or directory";
-  2. the configuration file is broken: refused too (the new image would not start),
-     the log names the problem;
-  3. the copy is replaced by a file that is executable but no program: the drain
-     happens, execve fails ("Exec format error"), the old image logs why and starts
-     again on its own socket, while a stream is being sent.
-After each step a stream reaches both targets completely, in order; the process id
-never changes; the final totals of both images add up exactly.
+  2. the configuration file is broken: the trial run (PATH ... --check-config) fails,
+     refused too, the log names the problem;
+  3. the copy is replaced by a file that is executable but no program: the trial run
+     cannot execute it, refused ("Exec format error").
+After each step a stream reaches both targets completely, in order; nothing stopped.
+  4. A second proxy whose drain lasts (a unix: target nobody reads, --drain-timeout
+     3): while it drains for a re-exec, the file is replaced by one that is no
+     program. The exec fails ("Exec format error"), the old image logs why and starts
+     again on its own socket, while a stream is being sent: the UDP target gets all of
+     it, in order; the process id never changes; the final totals of both runs add up.
 """
 import re
 import shutil
@@ -83,23 +86,70 @@ try:
         f.write(b"this is not a program\n" * 10)
     os.chmod(exe + ".new", 0o755)
     os.rename(exe + ".new", exe)
-    stream(4000, 4, during=lambda: usr2_and_wait(
-        r"re-exec failed, resuming with the running binary and its sockets: execve %s: Exec format error"
-        % re.escape(exe)))
+    usr2_and_wait(r"SIGUSR2: re-exec refused, still running: cannot execute %s: Exec format error" % re.escape(exe))
+    stream(2000, 4)
     text = p.text()
-    check(text.count("listening on") == 2, "the old image started again on its socket")
-    check("starting (re-exec" not in text, "no new image ran")
+    check("re-exec: draining" not in text and text.count("listening on") == 1, "refused re-execs stopped nothing")
     check(p.proc.pid == pid and p.proc.poll() is None, "same process %d, running" % pid)
+    rc = p.stop()
+    check(rc == 0, "exit status 0")
+    g, t = p.final_totals()
+    check(g["received"] == len(sent) and all(t[x]["sent"] == len(sent) for x in (a.addr, b.addr)),
+          "final totals: received %d, sent %s, of %d" % (g["received"], [t[x]["sent"] for x in t], len(sent)))
 
+    # 4. The exec fails after the drain: the old image resumes on its socket.
+    shutil.copy2(BINARY, exe + ".new")
+    os.rename(exe + ".new", exe)
+    stuck_path = os.path.join(tmp, "stuck.sock")
+    stuck = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    stuck.bind(stuck_path)  # never read: its queue fills, the writer's queue holds the rest
+    c = Sink()
+    src = free_port()
+    with open(conf, "w") as f:
+        f.write("source = 127.0.0.1:%d\ntarget = %s\ntarget = unix:%s\nstats-interval = 0\ndrain-timeout = 3\n"
+                % (src, c.addr, stuck_path))
+    p = Proxy(["--config", conf])
+    pid = p.proc.pid
+    a, sent = c, []
+
+    def break_binary_while_draining():
+        usr2_and_wait(r"re-exec: draining")
+        with open(exe + ".new", "wb") as f:
+            f.write(b"this is not a program\n" * 10)
+        os.chmod(exe + ".new", 0o755)
+        os.rename(exe + ".new", exe)
+
+    data = dogstatsd_payloads(6000, seed=5)
+    t = threading.Thread(target=send_paced, args=(data, ("127.0.0.1", src), 2000))
+    t.start()
+    time.sleep(1.0)
+    break_binary_while_draining()
+    wait = time.time() + 15
+    while time.time() < wait and "re-exec failed" not in p.text():
+        time.sleep(0.05)
+    t.join(60)
+    got = c.wait_for(len(data), timeout=20)
+    text = p.text()
+    if not re.search(r"re-exec failed, resuming with the running binary and its sockets: execve %s: Exec format error"
+                     % re.escape(exe), text):
+        fail("the failed exec is not logged:\n" + text)
+    print("ok: the failed exec is logged (Exec format error)")
+    check(text.count("listening on") == 2 and "starting (re-exec" not in text, "the old image started again")
+    check(p.proc.pid == pid and p.proc.poll() is None, "same process %d, running" % pid)
+    check(got == len(data) and c.got == data, "across the failed exec the UDP target got %d of %d, in order"
+          % (got, len(data)))
     rc = p.stop()
     check(rc == 0, "exit status 0")
     totals = [parse_stats(m) for m in re.findall(r"final totals: (.*)", p.text())]
     check(len(totals) == 2, "two final totals lines (the failed re-exec, the stop)")
     received = sum(g["received"] for g, _ in totals)
-    check(received == len(sent), "received over both runs = sent (%d)" % received)
-    for t in (a.addr, b.addr):
-        n = sum(tt[t]["sent"] for _, tt in totals)
-        check(n == len(sent), "%s: sent %d of %d" % (t, n, len(sent)))
+    check(received == len(data), "received over both runs = sent (%d)" % received)
+    check(sum(tt[c.addr]["sent"] for _, tt in totals) == len(data), "the UDP target: all sent")
+    u = "unix:" + stuck_path
+    check(sum(tt[u]["dropped_shutdown"] for _, tt in totals) > 0, "the stuck target's leftovers are dropped_shutdown")
+    for g, tt in totals:
+        check(accounted(tt[u]) == g["received"], "the stuck target: sent + dropped = received (%d)" % g["received"])
+    stuck.close()
 finally:
     p.kill()
     a.close()
