@@ -10,3 +10,4 @@ foreach(t reexec reexec_fail reexec_notify reexec_sources socket_activation)
     LABELS "integration;threaded")
 endforeach()
 set_tests_properties(integration_reexec PROPERTIES RUN_SERIAL TRUE) # 20,000/s: alone on the 2 cores
+set_tests_properties(integration_reexec_fail PROPERTIES TIMEOUT 240) # ~50 s under TSan alone
