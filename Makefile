@@ -171,6 +171,7 @@ install: all
 	    sed 's|^ExecStart=/usr/local/bin/udp-proxy --config /etc/udp-proxy/|ExecStart=$(BINDIR)/udp-proxy --config $(SYSCONFDIR)/udp-proxy/|' \
 	        packaging/$$u > $(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
 	done
+	install -m 0644 packaging/udp-proxy.socket $(DESTDIR)$(UNITDIR)/udp-proxy.socket
 	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 	@for pair in packaging/udp-proxy.conf:$(SYSCONFDIR)/udp-proxy/udp-proxy.conf \
 	             packaging/udp-proxy.logrotate:$(SYSCONFDIR)/logrotate.d/udp-proxy; do \
@@ -184,7 +185,7 @@ install: all
 # logrotate file the administrator changed.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/udp-proxy $(DESTDIR)$(MANDIR)/man8/udp-proxy.8 $(DESTDIR)$(UNITDIR)/udp-proxy.service \
-	    $(DESTDIR)$(UNITDIR)/udp-proxy@.service $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
+	    $(DESTDIR)$(UNITDIR)/udp-proxy@.service $(DESTDIR)$(UNITDIR)/udp-proxy.socket $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 	@lr=$(DESTDIR)$(SYSCONFDIR)/logrotate.d/udp-proxy; \
 	 if cmp -s packaging/udp-proxy.logrotate "$$lr"; then rm -f "$$lr"; \

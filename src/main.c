@@ -5,10 +5,12 @@
 #include "config.h"
 #include "config_write.h"
 #include "error.h"
+#include "handover.h"
 #include "log.h"
 #include "notify.h"
 #include "options.h"
 #include "platform.h"
+#include "reexec.h"
 #include "run.h"
 #include "settings.h"
 #include "service.h"
@@ -42,6 +44,7 @@ int main(int argc, char **argv)
         return up_statscmd_main(argc, argv); /* live view of a running proxy's /metrics */
     if (argc > 1 && strcmp(argv[1], "config-write") == 0)
         return up_config_write_main(argc, argv); /* set source and targets in a file (installers) */
+    up_reexec_init(argc, argv);                  /* the path SIGUSR2 executes (a failure is reported then) */
     /* Defaults, then the --config file, then the command line over it. */
     int action = up_config_load(&o, argc, argv, err, sizeof(err));
     if (action < 0) {
@@ -91,5 +94,12 @@ int main(int argc, char **argv)
         up_settings_describe(&o, print_setting, stdout);
         return 0;
     }
+    /* Sockets from our previous image (SIGUSR2) or from systemd: the proxy
+     * takes them instead of binding (handover.h). */
+    size_t inherited = 0;
+    enum up_handover_from from = up_handover_collect(&inherited);
+    if (from != UP_HANDOVER_NONE)
+        up_log(UP_LOG_INFO, "udp-proxy %s starting (%s, %zu sockets inherited)", UP_VERSION,
+               from == UP_HANDOVER_REEXEC ? "re-exec" : "socket activation", inherited);
     return up_run(&o, notify_ready, NULL);
 }

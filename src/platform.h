@@ -285,7 +285,15 @@ enum up_ctrl_event {
     UP_CTRL_STOP = 1,   /* SIGINT/SIGTERM, Ctrl+C, Ctrl+Break, console close */
     UP_CTRL_RELOAD = 2, /* SIGHUP */
     UP_CTRL_REOPEN = 3, /* SIGUSR1: reopen the log file (logrotate) */
+    UP_CTRL_REEXEC = 4, /* SIGUSR2: re-exec in place keeping the sockets (reexec.h; never on Windows) */
 };
+
+/* 1 where a process can exec a new image and keep its sockets (POSIX). */
+#ifdef _WIN32
+#define UP_HAVE_REEXEC 0
+#else
+#define UP_HAVE_REEXEC 1
+#endif
 
 /* Route stop/reload requests to up_ctrl_wait(). Call in the main thread
  * before starting other threads (POSIX: blocks the signals process-wide). */

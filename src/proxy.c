@@ -34,6 +34,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "handover.h"
 #include "log.h"
 #include "loops.h"
 #include "reader.h"
@@ -57,6 +58,8 @@ struct up_proxy {
         uint64_t total;      /* the socket's kernel drops, widened past its 32-bit wrap */
         uint32_t last;       /* the kernel's counter at the last reading */
     } drops[UP_READERS_MAX]; /* per reader, current socket only; under the lock */
+    bool adopted;            /* the source sockets were inherited (handover.h), not bound here */
+    bool keep_sources;       /* a re-exec follows the stop: sources stay open and unread (up_proxy_keep_sources) */
     bool running, stopped;
     bool draining;                /* up_proxy_stop_begin() done */
     int rcvbuf_granted;           /* receive buffer the kernel gave the source, bytes */
@@ -118,9 +121,29 @@ static int open_unix_source(const struct up_options *o, up_sock *out, int *grant
     return UP_OK;
 }
 
+/* A socket inherited already bound to the source (handover.h): apply this
+ * configuration's settings (a larger --rcvbuf only: systemd may have given
+ * more than we could ask for) and take it. */
+static bool adopt_source(const struct up_options *o, up_sock *out)
+{
+    up_sock s = up_handover_take(&o->source_addr);
+    if (s == UP_SOCK_INVALID)
+        return false;
+    int got = 0;
+    if (up_sock_rcvbuf(s) < o->rcvbuf)
+        up_sock_set_buffer(s, true, o->rcvbuf, &got);
+    up_sock_set_rcvtimeo(s, 200);
+    *out = s;
+    return true;
+}
+
 static int open_source(const struct up_options *o, bool reuseport, up_sock *out, int *granted, char *err, size_t errlen)
 {
     const struct up_addr *a = &o->source_addr;
+    if (adopt_source(o, out)) {
+        *granted = up_sock_rcvbuf(*out);
+        return UP_OK;
+    }
     if (a->ss.ss_family == AF_UNIX)
         return open_unix_source(o, out, granted, err, errlen);
     struct sockaddr_storage ss = a->ss;
@@ -176,6 +199,8 @@ static int probe_source(const struct up_options *o, char *err, size_t errlen)
 {
     if (o->source_addr.ss.ss_family == AF_UNIX)
         return UP_OK; /* up_unix_bind() refuses a socket somebody serves */
+    if (up_handover_pending())
+        return UP_OK; /* inherited sockets (re-exec, LISTEN_FDS) hold the port: never take one here */
     up_sock s = UP_SOCK_INVALID;
     int got = 0;
     int r = open_source(o, false, &s, &got, err, errlen);
@@ -271,10 +296,13 @@ int up_proxy_new(const struct up_options *opt, struct up_proxy **out, char *err,
     p->cur->nallow = opt->nallow;
     memcpy(p->cur->allow, opt->allow, sizeof(p->cur->allow));
     atomic_init(&p->route, p->cur);
-    if (p->reuseport && (r = probe_source(&p->opt, err, errlen)) != UP_OK)
+    size_t inherited = up_handover_pending();
+    /* Not for inherited sockets: they hold the port themselves. */
+    if (p->reuseport && inherited == 0 && (r = probe_source(&p->opt, err, errlen)) != UP_OK)
         goto fail;
     for (size_t i = 0; i < p->nreaders; i++) {
         up_sock s;
+        size_t before = up_handover_pending();
         r = open_source(&p->opt, p->reuseport, &s, &p->rcvbuf_granted, err, errlen);
         if (r != UP_OK)
             goto fail;
@@ -290,10 +318,18 @@ int up_proxy_new(const struct up_options *opt, struct up_proxy **out, char *err,
                 snprintf(err, errlen, "cannot set up reader %zu: %s", i, up_strerror(r));
             goto fail;
         }
+        /* An inherited socket's drop count runs since it was made; count
+         * only ours from here (the previous image logged its own), so the
+         * final totals of successive images add up. Unsigned arithmetic:
+         * base + now = now - at_adoption. */
+        uint64_t drops = 0;
+        if (up_handover_pending() < before && up_sock_rx_drops(s, &drops) == UP_OK)
+            p->readers[i].kernel_drops_base = (uint64_t)0 - drops;
     }
     for (size_t i = 0; i < p->nreaders; i++)
         p->slots[i] = p->readers[i].sock;
     p->nslots = p->nreaders;
+    p->adopted = up_handover_pending() < inherited;
     *out = p;
     return UP_OK;
 fail:
@@ -338,13 +374,18 @@ static void reader_drops_close(struct up_proxy *p, size_t i)
     p->drops[i].last = 0;
 }
 
+void up_proxy_keep_sources(struct up_proxy *p)
+{
+    p->keep_sources = true;
+}
+
 void up_proxy_stop_begin(struct up_proxy *p)
 {
     if (!p->running || p->stopped || p->draining)
         return;
     p->draining = true;
     /* Release: pairs with the readers' acquire load of the flag. */
-    atomic_store_explicit(&p->stop, 1, memory_order_release);
+    atomic_store_explicit(&p->stop, p->keep_sources ? UP_STOP_HANDOVER : 1, memory_order_release);
     /* Each reader forwards what the kernel holds, then only counts what
      * still arrives (reader.c): wait for the last push before draining. */
     for (size_t i = 0; i < p->nreaders; i++)
@@ -382,10 +423,13 @@ void up_proxy_stop(struct up_proxy *p)
     /* The drain is over: the readers stop receiving, and the sockets close
      * at once (what arrives later is refused by the kernel, not kept in a
      * buffer nobody reads). */
-    atomic_store_explicit(&p->stop, 2, memory_order_release);
+    if (!p->keep_sources)
+        atomic_store_explicit(&p->stop, 2, memory_order_release);
     for (size_t i = 0; i < p->nreaders; i++) {
         up_reader_join(&p->readers[i]);
         struct up_reader *rd = &p->readers[i];
+        if (p->keep_sources)
+            continue; /* up_proxy_detach_sources() takes them */
         if (rd->sock == UP_SOCK_INVALID || rd->rsock != rd->sock || p->opt.source_addr.ss.ss_family == AF_UNIX)
             continue; /* a unix: source is closed and unlinked by up_proxy_free() */
         lock(p);
@@ -434,6 +478,21 @@ void up_proxy_snapshot(struct up_proxy *p, struct up_stats *s)
     for (size_t i = 0; i < p->cur->ntargets; i++)
         up_target_snapshot(p->cur->targets[i], &s->targets[i]);
     unlock(p);
+}
+
+size_t up_proxy_detach_sources(struct up_proxy *p, up_sock *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->nreaders && n < max; i++) {
+        struct up_reader *rd = &p->readers[i];
+        if (rd->sock == UP_SOCK_INVALID)
+            continue;
+        if (rd->rsock == rd->sock)
+            rd->rsock = UP_SOCK_INVALID;
+        out[n++] = rd->sock;
+        rd->sock = UP_SOCK_INVALID;
+    }
+    return n;
 }
 
 int up_proxy_source_addr(struct up_proxy *p, char *buf, size_t size)
@@ -949,7 +1008,10 @@ void up_proxy_free(struct up_proxy *p)
             bound = bound || p->readers[i].sock != UP_SOCK_INVALID;
             up_reader_destroy(&p->readers[i]);
         }
-    if (bound && p->opt.source_addr.ss.ss_family == AF_UNIX)
+    /* An inherited unix: socket's file belongs to whoever made it (systemd's
+     * socket unit); one of our own earlier image is removed by the next
+     * start as a stale file. */
+    if (bound && !p->adopted && p->opt.source_addr.ss.ss_family == AF_UNIX)
         up_unix_unlink(&p->opt.source_addr.ss);
     if (p->cur)
         for (size_t i = 0; i < p->cur->ntargets; i++)

@@ -78,6 +78,18 @@ struct up_resolver *up_proxy_resolver(struct up_proxy *p);
  * the kernel reports it, without its bookkeeping share). */
 int up_proxy_source_rcvbuf(const struct up_proxy *p);
 
+/* After up_proxy_stop(): take the source sockets out of the proxy (a
+ * re-exec passes them on): up_proxy_free() will neither close them nor
+ * remove a unix: source's file. Stores up to max into out; returns how
+ * many. The caller owns them. */
+size_t up_proxy_detach_sources(struct up_proxy *p, up_sock *out, size_t max);
+
+/* Before up_proxy_stop(): a re-exec follows. At the stop the readers
+ * forward what the kernel holds, then receive nothing more (the kernel keeps
+ * queueing for the next image), and the source sockets stay open for
+ * up_proxy_detach_sources(). */
+void up_proxy_keep_sources(struct up_proxy *p);
+
 /* The address the (first) source socket is bound to. */
 int up_proxy_source_addr(struct up_proxy *p, char *buf, size_t size);
 

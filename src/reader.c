@@ -398,6 +398,10 @@ static void *reader_main(void *arg)
     drain_socket(rd, rd->rsock);
     /* Release: our last push is done before the proxy drains the writers. */
     atomic_store_explicit(&rd->late, 1, memory_order_release);
+    /* A re-exec follows (up_proxy_keep_sources): receive nothing more; what
+     * arrives waits in the kernel's buffer for the next image. */
+    if (atomic_load_explicit(rd->stop, memory_order_acquire) == UP_STOP_HANDOVER)
+        return NULL;
     /* While the writers drain, the socket stays bound: what still arrives
      * is received and counted, not left in a buffer that close() would
      * discard uncounted (review m2). It is counted as dropped_shutdown for

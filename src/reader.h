@@ -44,6 +44,11 @@ struct up_route {
  * target whose queues are drained; bigger ones go to the writers. */
 #define UP_INLINE_MAX 16
 
+/* The proxy's stop value for a re-exec (up_proxy_keep_sources): after its
+ * last forwarding drain a reader receives nothing more, so what arrives
+ * stays in the kernel's buffer for the next image. */
+#define UP_STOP_HANDOVER 3
+
 struct up_reader {
     size_t index;                             /* which queue of each target is ours */
     up_sock sock;                             /* source socket for stats; owned, changed by the control thread */
@@ -56,7 +61,8 @@ struct up_reader {
     uint64_t kernel_drops_base;               /* drops of source sockets closed since start (control thread) */
     _Atomic(const struct up_route *) *route;  /* the proxy's published route table */
     uint32_t buffer;                          /* --buffer */
-    const atomic_int *stop;                   /* the proxy's stop: 1 stop forwarding, 2 stop receiving */
+    const atomic_int *stop;                   /* the proxy's stop: 1 stop forwarding, 2 stop receiving,
+                                               * UP_STOP_HANDOVER stop both (a re-exec takes the socket) */
     atomic_int late;                          /* 1: we forward no more, only count (set by us, after SIGTERM) */
     up_thread thread;
     bool started;

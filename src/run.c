@@ -8,6 +8,7 @@
 #include "alloc.h"
 #include "config.h"
 #include "error.h"
+#include "handover.h"
 #include "http.h"
 #include "log.h"
 #include "metrics_http.h"
@@ -15,6 +16,7 @@
 #include "platform.h"
 #include "proxy.h"
 #include "resolver.h"
+#include "reexec.h"
 #include "selfstats.h"
 #include "settings.h"
 #include "stats.h"
@@ -260,7 +262,30 @@ static void warn_open_source(const struct up_options *o)
                o->source);
 }
 
-int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
+/* SIGUSR2: can a re-exec start? The file at the start path must run and
+ * accept the configuration (reexec.h); otherwise say why, keep running. */
+static bool reexec_ready(void)
+{
+    char err[700];
+    if (up_reexec_check(err, sizeof(err)) != UP_OK) {
+        up_log(UP_LOG_ERROR, "SIGUSR2: re-exec refused, still running: %s", err);
+        return false;
+    }
+    return true;
+}
+
+/* Returns only if the exec failed: the sockets go back to the hand-over
+ * pool and the caller starts again on them. */
+static void reexec_now(const up_sock *socks, size_t n)
+{
+    char err[600];
+    up_log(UP_LOG_INFO, "re-exec: executing %s with %zu socket(s)", up_reexec_path(), n);
+    up_reexec(socks, n, err, sizeof(err));
+    up_log(UP_LOG_ERROR, "re-exec failed, resuming with the running binary and its sockets: %s", err);
+    up_handover_give(socks, n);
+}
+
+static int run_proxy(struct up_options *o, up_ready_fn ready, void *ctx, bool *again)
 {
     char err[600];
     struct up_proxy *p = NULL;
@@ -268,8 +293,12 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
     struct exporters ex = {0};
     int status = 1;
     double start_time = up_wall_time();
+    bool reexec = false;
+    up_sock socks[UP_HANDOVER_MAX];
+    size_t nsocks = 0;
 
     int r = up_proxy_new(o, &p, err, sizeof(err));
+    up_handover_close_rest();
     if (r != UP_OK) {
         up_log(UP_LOG_FATAL, "%s", err);
         return 1;
@@ -340,6 +369,11 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
         }
         if (ev == UP_CTRL_REOPEN)
             reopen_log(o, "SIGUSR1");
+        if (ev == UP_CTRL_REEXEC && reexec_ready()) {
+            up_notify_reloading(); /* READY=1 comes from the new image */
+            reexec = true;
+            break;
+        }
         if (ev == UP_CTRL_RELOAD) {
             reopen_log(o, "SIGHUP");
             if (reading != RELOAD_IDLE) {
@@ -378,14 +412,41 @@ int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
                 next = up_now_ns() + interval_ns;
         }
     }
-    drain(p, o);
+    /* A re-exec: let the HTTP thread notice its stop (up to 250 ms) while
+     * the readers still run, not while the kernel holds the datagrams. */
+    if (reexec && ex.http)
+        up_http_stop(ex.http);
+    if (reexec) {
+        up_log(UP_LOG_INFO, "re-exec: draining queues (up to %u ms)", o->drain_ms);
+        up_proxy_keep_sources(p);
+        up_proxy_stop(p);
+    } else {
+        drain(p, o);
+    }
     up_proxy_snapshot(p, cur);
     log_stats("final totals:", "final totals+:", cur, NULL);
+    if (reexec)
+        nsocks = up_proxy_detach_sources(p, socks, UP_HANDOVER_MAX);
     status = 0;
 out:
     exporters_free(&ex);
     up_proxy_free(p);
     up_free(a.targets);
     up_free(b.targets);
+    if (reexec) {
+        reexec_now(socks, nsocks); /* returns only on failure */
+        *again = true;
+    }
+    return status;
+}
+
+int up_run(struct up_options *o, up_ready_fn ready, void *ctx)
+{
+    bool again;
+    int status;
+    do {
+        again = false;
+        status = run_proxy(o, ready, ctx, &again);
+    } while (again);
     return status;
 }

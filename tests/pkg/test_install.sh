@@ -61,6 +61,8 @@ for u in "$unit" "$tpl"; do
 done
 grep -qxF "ExecStart=/opt/udp-proxy/bin/udp-proxy --config /etc/udp-proxy/udp-proxy.conf" "$unit" ||
     fail "ExecStart not rewritten for PREFIX=/opt/udp-proxy: $(grep ^ExecStart "$unit")"
+sock=$d/opt/udp-proxy/lib/systemd/system/udp-proxy.socket
+[ "$(mode "$sock")" = 644 ] && cmp -s "$sock" "$src/packaging/udp-proxy.socket" || fail "$sock: missing, mode or content"
 grep -qxF "ExecStart=/opt/udp-proxy/bin/udp-proxy --config /etc/udp-proxy/%i.conf" "$tpl" ||
     fail "the template's ExecStart not rewritten for PREFIX=/opt/udp-proxy: $(grep ^ExecStart "$tpl")"
 docs=$(cd "$src" && ls README.md docs/*.md)
@@ -71,7 +73,7 @@ done
 # Exactly these files, nothing else.
 {
     for f in bin/udp-proxy share/man/man8/udp-proxy.8 lib/systemd/system/udp-proxy.service \
-        lib/systemd/system/udp-proxy@.service; do echo "/opt/udp-proxy/$f"; done
+        lib/systemd/system/udp-proxy@.service lib/systemd/system/udp-proxy.socket; do echo "/opt/udp-proxy/$f"; done
     for f in $docs; do echo "/opt/udp-proxy/share/doc/udp-proxy/$(basename "$f")"; done
     echo /etc/udp-proxy/udp-proxy.conf
     echo /etc/logrotate.d/udp-proxy
