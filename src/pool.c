@@ -72,8 +72,8 @@ static int commit_run(struct up_pool *p)
     if (r != UP_OK) {
         p->commit_failures++;
         up_log_limited(&p->rl_commit, UP_LOG_WARN,
-                       "cannot commit memory for buffers %zu-%zu of %zu (%zu bytes each): %s; the datagram is "
-                       "dropped (counted in no_buffer); lower --buffer or --channel-size",
+                       "cannot commit memory for buffers %zu-%zu of %zu (%zu bytes each): %s; datagrams that "
+                       "find no free buffer are dropped (counted in no_buffer); lower --buffer or --channel-size",
                        first, first + n - 1, p->count, UP_SLOT_SIZE + p->large_size, up_strerror(r));
         return r;
     }
