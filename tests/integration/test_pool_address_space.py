@@ -28,8 +28,8 @@ rc = p.wait_exit(20)
 log = p.log()
 print(log.strip().splitlines()[-1] if log.strip() else "(no output)")
 up.check_eq(rc, 1, "exit status with 4 targets at the defaults in 1.5 GiB of address space")
-up.check("cannot reserve" in log and "lower --buffer" in log and "--channel-size" in log,
-         "the message says the buffers cannot be reserved and which options to lower")
+up.check("cannot reserve 2.0 GiB" in log and "lower --buffer" in log and "--buffer 8192 needs 0.25 GiB" in log
+         and "--channel-size" in log, "the message says the buffers cannot be reserved and which options to lower")
 
 # 2. --buffer 8192 fits, and forwards (large datagrams up to 8192 bytes too).
 p = up.Proxy(args + ["--buffer", "8192"], prefix=PREFIX)
