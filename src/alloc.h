@@ -21,6 +21,25 @@ void *up_calloc_aligned(size_t align, size_t size);
 void up_free(void *ptr);
 void up_free_aligned(void *ptr);
 
+/* Reserve `size` bytes of address space (platform.h, up_vmem_reserve),
+ * rounded up to whole pages: inaccessible and charged to nothing until
+ * committed. Counts as one live allocation and fails like up_calloc under
+ * up_alloc_fail_after(). NULL on failure. The caller owns it and gives it
+ * back with up_unreserve(ptr, the same size). */
+void *up_reserve(size_t size);
+void up_unreserve(void *ptr, size_t size);
+
+/* Make [addr, addr + size) inside a reservation usable (zeroed), rounded
+ * out to whole pages; committing again is harmless. Returns UP_OK, or
+ * UP_ENOMEM when the system refuses (commit limit) or a failure is injected
+ * with up_commit_fail_after(). Meant for first use only, never per datagram. */
+int up_commit(void *addr, size_t size);
+
+/* Test hook: the commit after `n` more successful ones fails; -1 turns
+ * injection off (the default). Separate from up_alloc_fail_after(): commits
+ * happen after start-up. */
+void up_commit_fail_after(long n);
+
 /* Test hook: the allocation after `n` more successful ones fails; -1 turns
  * injection off (the default). */
 void up_alloc_fail_after(long n);

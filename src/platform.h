@@ -61,6 +61,29 @@ int up_last_error(void);
 void *up_aligned_alloc(size_t align, size_t size);
 void up_aligned_free(void *ptr);
 
+/* Reserved memory (src/posix/vmem.c, src/win32/vmem.c), for big areas of
+ * which only a part may ever be used (the packet pool): reserve address
+ * space at start-up, charged to nothing (neither RAM + pagefile on Windows
+ * nor the vm.overcommit_memory=2 limit on Linux), then commit the pages
+ * where they are first needed. Use the wrappers in alloc.h (up_reserve,
+ * up_commit, up_unreserve): they count and can inject failures. */
+
+/* The unit of a commit, bytes (the page size, a power of two). */
+size_t up_vmem_page(void);
+
+/* Reserve `size` bytes (a multiple of up_vmem_page()) of inaccessible
+ * address space, page aligned. NULL when refused (no room, or limits). */
+void *up_vmem_reserve(size_t size);
+
+/* Make the whole pages [addr, addr + size) of a reservation readable and
+ * writable; they read as zero until written. Committing committed pages
+ * again changes nothing. Returns UP_OK or UP_ENOMEM (commit limit, or the
+ * system refuses). */
+int up_vmem_commit(void *addr, size_t size);
+
+/* Give back a whole reservation (addr and size as reserved). */
+void up_vmem_release(void *addr, size_t size);
+
 /* ---- sockets ---------------------------------------------------------- */
 
 /* Once per process before any socket call (WSAStartup on Windows). */

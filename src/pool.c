@@ -5,6 +5,23 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "log.h"
+
+/* Bytes of each of the three reservations of a pool. */
+static size_t packets_bytes(const struct up_pool *p)
+{
+    return p->count * sizeof(struct up_packet);
+}
+
+static size_t slots_bytes(const struct up_pool *p)
+{
+    return p->count * UP_SLOT_SIZE;
+}
+
+static size_t large_bytes(const struct up_pool *p)
+{
+    return p->count * p->large_size;
+}
 
 int up_pool_init(struct up_pool *p, size_t count, size_t large_size)
 {
@@ -12,41 +29,63 @@ int up_pool_init(struct up_pool *p, size_t count, size_t large_size)
     atomic_init(&p->returned, NULL);
     p->count = count;
     p->large_size = large_size;
-    if (count > SIZE_MAX / sizeof(struct up_packet) - 1 || count > SIZE_MAX / UP_SLOT_SIZE ||
+    if (count > SIZE_MAX / sizeof(struct up_packet) || count > SIZE_MAX / UP_SLOT_SIZE ||
         (large_size && count > SIZE_MAX / large_size))
         return UP_ENOMEM;
-    /* calloc of a large block maps fresh zero pages: nothing is touched
-     * until a datagram lands there, so unused packets cost no resident
-     * memory. The descriptors are aligned by hand (one spare) rather than
-     * with up_calloc_aligned, which would write every page. */
-    p->packets_mem = up_calloc(count + 1, sizeof(struct up_packet));
-    p->slots = up_calloc(count, UP_SLOT_SIZE);
+    /* Address space only: nothing is committed or written here. A
+     * reservation is page aligned, so the descriptors are 64-byte aligned. */
+    p->packets = up_reserve(packets_bytes(p));
+    p->slots = up_reserve(slots_bytes(p));
     if (large_size)
-        p->large_mem = up_calloc(count, large_size);
-    if (!p->packets_mem || !p->slots || (large_size && !p->large_mem)) {
+        p->large_mem = up_reserve(large_bytes(p));
+    if (!p->packets || !p->slots || (large_size && !p->large_mem)) {
         up_pool_destroy(p);
         return UP_ENOMEM;
     }
-    uintptr_t a =
-        ((uintptr_t)p->packets_mem + _Alignof(struct up_packet) - 1) & ~(uintptr_t)(_Alignof(struct up_packet) - 1);
-    p->packets = (struct up_packet *)a;
-    /* No free list yet: never-used packets are set up and handed out in
-     * order only when no used one is free (see up_pool_get). */
+    /* No free list yet: never-used packets are committed, set up and handed
+     * out in order only when no used one is free (see up_pool_get). */
     p->fresh_next = 0;
+    p->committed = 0;
     return UP_OK;
 }
 
 void up_pool_destroy(struct up_pool *p)
 {
-    up_free(p->packets_mem);
-    up_free(p->slots);
-    up_free(p->large_mem);
+    up_unreserve(p->packets, packets_bytes(p));
+    up_unreserve(p->slots, slots_bytes(p));
+    up_unreserve(p->large_mem, large_bytes(p));
     memset(p, 0, sizeof(*p));
+}
+
+/* Commit the memory of the next run of never-used packets (up to
+ * UP_POOL_CHUNK of them): descriptors, slots and areas. A run that failed
+ * half way is committed again from its start next time (harmless). */
+static int commit_run(struct up_pool *p)
+{
+    size_t first = p->committed;
+    size_t n = p->count - first < UP_POOL_CHUNK ? p->count - first : UP_POOL_CHUNK;
+    int r = up_commit(p->packets + first, n * sizeof(struct up_packet));
+    if (r == UP_OK)
+        r = up_commit(p->slots + first * UP_SLOT_SIZE, n * UP_SLOT_SIZE);
+    if (r == UP_OK && p->large_size)
+        r = up_commit(p->large_mem + first * p->large_size, n * p->large_size);
+    if (r != UP_OK) {
+        p->commit_failures++;
+        up_log_limited(&p->rl_commit, UP_LOG_WARN,
+                       "cannot commit memory for buffers %zu-%zu of %zu (%zu bytes each): %s; datagrams that "
+                       "find no free buffer are dropped (counted in no_buffer); lower --buffer or --channel-size",
+                       first, first + n - 1, p->count, UP_SLOT_SIZE + p->large_size, up_strerror(r));
+        return r;
+    }
+    p->committed = first + n;
+    return UP_OK;
 }
 
 /* The first use of packet i: point it at its memory. */
 static struct up_packet *fresh_packet(struct up_pool *p)
 {
+    if (p->fresh_next == p->committed && commit_run(p) != UP_OK)
+        return NULL;
     size_t i = p->fresh_next++;
     struct up_packet *pkt = &p->packets[i];
     atomic_init(&pkt->refs, 0);

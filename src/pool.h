@@ -13,9 +13,18 @@
  * large buffers): a target that holds packets in its queue holds their
  * bytes with them, and nothing else. So whatever its size, a datagram can
  * only be refused when every packet is in flight, which the reader's sizing
- * (every target queue full) rules out. The areas are reserved address space:
- * pages become resident only where a datagram lands (a 4 KB datagram
- * touches one page of its area), and LIFO reuse keeps the same few warm.
+ * (every target queue full) rules out.
+ *
+ * Memory: descriptors, slots and areas are three reservations of address
+ * space (alloc.h up_reserve: charged to nothing, not even the Windows commit
+ * limit or Linux's vm.overcommit_memory=2). Packets are handed out for the
+ * first time in order, and the first of each run of UP_POOL_CHUNK commits
+ * the memory of the whole run (one call per array): at most count /
+ * UP_POOL_CHUNK commits in a pool's life, none once every packet has been
+ * used. Committed pages still become resident only where a datagram lands
+ * (a 4 KB datagram touches one page of its area), and LIFO reuse keeps the
+ * same few warm. A refused commit hands out no packet (the reader counts
+ * the datagram in no_buffer) and is tried again on the next need.
  *
  * Ownership: the owning reader takes packets (up_pool_get), fills them and
  * hands one reference to each target queue it pushes the packet to
@@ -31,9 +40,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "log.h"
 #include "platform.h"
 
 #define UP_SLOT_SIZE 2048u /* bytes in a small slot */
+#define UP_POOL_CHUNK 64u  /* packets committed together on first use */
 
 struct up_pool;
 
@@ -50,28 +61,33 @@ struct up_packet {
 
 struct up_pool {
     /* Owner (reader thread) only. */
-    struct up_packet *free; /* private LIFO free list (hot buffers first) */
-    size_t fresh_next;      /* packets[fresh_next..count) were never used (nor initialised) */
+    struct up_packet *free;        /* private LIFO free list (hot buffers first) */
+    size_t fresh_next;             /* packets[fresh_next..count) were never used (nor initialised) */
+    size_t committed;              /* memory of packets[0..committed) is committed (>= fresh_next) */
+    uint64_t commit_failures;      /* commits refused (each cost a datagram) */
+    struct up_ratelimit rl_commit; /* log of refused commits */
     /* Any thread pushes, the owner takes all: see pool.c. */
     _Alignas(64) _Atomic(struct up_packet *) returned;
     /* Storage, fixed after up_pool_init. */
-    _Alignas(64) struct up_packet *packets; /* count descriptors (64-byte aligned inside packets_mem) */
-    void *packets_mem;                      /* the allocation behind packets */
-    uint8_t *slots;                         /* count * UP_SLOT_SIZE bytes */
-    uint8_t *large_mem;                     /* count * large_size bytes, or NULL */
+    _Alignas(64) struct up_packet *packets; /* count descriptors (a reservation: page aligned) */
+    uint8_t *slots;                         /* count * UP_SLOT_SIZE bytes (a reservation) */
+    uint8_t *large_mem;                     /* count * large_size bytes (a reservation), or NULL */
     size_t count;                           /* packets */
     size_t large_size;                      /* bytes in a packet's continuation area (0: none) */
 };
 
 /* Make a pool of `count` packets, each with a small slot and, if large_size
  * is not 0, a continuation area of large_size bytes. Memory is reserved,
- * not touched (not even the descriptors): pages become resident only when
- * used. Returns UP_OK or UP_ENOMEM. Release with up_pool_destroy(). */
+ * neither committed nor touched (not even the descriptors): see above.
+ * Returns UP_OK or UP_ENOMEM (address space refused). Release with
+ * up_pool_destroy(). */
 int up_pool_init(struct up_pool *p, size_t count, size_t large_size);
 void up_pool_destroy(struct up_pool *p);
 
 /* Owner only: a free packet with refs 0, or NULL when every packet is in
- * flight. Its `large` is its own area (NULL when the pool has none). */
+ * flight (or the memory of a never-used one could not be committed: counted
+ * in commit_failures and logged, rate-limited). Its `large` is its own area
+ * (NULL when the pool has none). */
 struct up_packet *up_pool_get(struct up_pool *p);
 
 /* Owner only: give back a packet that no other thread ever saw. */

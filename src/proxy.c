@@ -312,8 +312,10 @@ int up_proxy_new(const struct up_options *opt, struct up_proxy **out, char *err,
             if (r == UP_ENOMEM)
                 snprintf(err, errlen,
                          "cannot set up reader %zu: cannot reserve %.1f GiB of buffers (targets x --channel-size x "
-                         "--buffer); lower --buffer to the largest datagram expected, or --channel-size",
-                         i, up_reader_reserve_bytes(p->pool_targets, opt->buffer, opt->channel_size) / (1 << 30));
+                         "--buffer); lower --buffer to the largest datagram expected (--buffer 8192 needs %.2f GiB), "
+                         "or --channel-size",
+                         i, up_reader_reserve_bytes(p->pool_targets, opt->buffer, opt->channel_size) / (1 << 30),
+                         up_reader_reserve_bytes(p->pool_targets, 8192, opt->channel_size) / (1 << 30));
             else
                 snprintf(err, errlen, "cannot set up reader %zu: %s", i, up_strerror(r));
             goto fail;

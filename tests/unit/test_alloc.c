@@ -32,6 +32,7 @@ static int teardown(void **state)
 {
     (void)state;
     up_alloc_fail_after(-1);
+    up_commit_fail_after(-1);
     return 0;
 }
 
@@ -263,6 +264,25 @@ static void test_reader_failure_keeps_socket(void **state)
     assert_true(n > 0 && n < MAX_STEPS);
 }
 
+/* A reader whose pool cannot commit memory still starts (its receive
+ * entries point at the scratch area, so those datagrams are counted in
+ * no_buffer), and leaves nothing behind. */
+static void test_reader_commit_refused(void **state)
+{
+    (void)state;
+    long live = up_alloc_live();
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(s >= 0);
+    up_commit_fail_after(0);
+    assert_int_equal(up_reader_init(&reader, 0, s, NULL, 2, 65535, 16, &stop_flag), UP_OK);
+    up_commit_fail_after(-1);
+    assert_true(reader.pool.commit_failures > 0);
+    assert_int_equal(reader.pool.fresh_next, 0);
+    up_reader_destroy(&reader);
+    assert_int_equal(fcntl(s, F_GETFD), -1);
+    assert_int_equal(up_alloc_live(), live);
+}
+
 static void test_target_each_failure(void **state)
 {
     const struct builder one = {"target (1 queue)", build_target, destroy_target, (void *)(uintptr_t)1};
@@ -284,6 +304,7 @@ int main(void)
         cmocka_unit_test_teardown(test_io_each_failure, teardown),
         cmocka_unit_test_teardown(test_reader_each_failure, teardown),
         cmocka_unit_test_teardown(test_reader_failure_keeps_socket, teardown),
+        cmocka_unit_test_teardown(test_reader_commit_refused, teardown),
         cmocka_unit_test_teardown(test_target_each_failure, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
