@@ -99,23 +99,16 @@ int up_udp_open(int family, bool nonblocking, up_sock *out);
  * request while idle (a few wake-ups per second: no measurable CPU). */
 int up_sock_set_rcvtimeo(up_sock s, int timeout_ms);
 
-/* 1 where several UDP sockets can share one address (SO_REUSEPORT: more
- * than one reader, a reload rebinding onto an overlapping address); 0 on
- * Windows, which has no equivalent (--readers must stay 1 there). */
-#ifdef _WIN32
-#define UP_HAVE_REUSEPORT 0
-#else
-#define UP_HAVE_REUSEPORT 1
-#endif
-
 /* Bind `s`. reuseport: allow several sockets on the same address
  * (SO_REUSEPORT, Linux: the kernel spreads datagrams over them).
  * v6only: for AF_INET6, false makes [::] accept IPv4 too.
  * Returns UP_EADDRINUSE, UP_EACCES, UP_EADDRNOTAVAIL... on failure. */
 int up_udp_bind(up_sock s, const struct sockaddr *sa, up_socklen len, bool reuseport, bool v6only);
 
-/* 1 where up_udp_bind() can share an address (SO_REUSEPORT), 0 elsewhere
- * (Windows): there nothing may ask for it. */
+/* 1 where several UDP sockets can share one address (SO_REUSEPORT: more
+ * than one reader, a reload rebinding onto an overlapping address); 0
+ * elsewhere (Windows, which has no equivalent: --readers must stay 1 and
+ * nothing may ask for it there). */
 #if !defined(_WIN32) && defined(SO_REUSEPORT)
 #define UP_HAVE_REUSEPORT 1
 #else
