@@ -73,6 +73,15 @@ while IFS= read -r f; do
     [ -e "$f" ] || fail "dpkg -L lists $f, which does not exist"
 done <"$tmp/files"
 echo "ok: all $n paths dpkg -L lists exist"
+# The optional socket unit ships (not enabled), and an upgrade re-executes a
+# running proxy in place (SIGUSR2) instead of restarting it: the postinst is
+# read here, since no systemd runs as PID 1 on the test machine.
+[ -f /lib/systemd/system/udp-proxy.socket ] || fail "the package lacks /lib/systemd/system/udp-proxy.socket"
+dpkg-deb -e "$deb" "$tmp/ctl"
+grep -q 'systemctl kill --kill-who=main --signal=SIGUSR2 udp-proxy.service' "$tmp/ctl/postinst" ||
+    fail "the postinst does not upgrade a running proxy with SIGUSR2"
+sh -n "$tmp/ctl/postinst" || fail "the postinst does not parse"
+echo "ok: udp-proxy.socket shipped; the postinst upgrades a running proxy with SIGUSR2 (0.3.0 and later)"
 tpl=/lib/systemd/system/udp-proxy@.service
 lrot=/etc/logrotate.d/udp-proxy
 for want in /usr/sbin/udp-proxy /usr/share/man/man8/udp-proxy.8.gz $unit $tpl $conf $lrot \
