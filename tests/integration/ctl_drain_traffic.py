@@ -17,6 +17,7 @@ import socket
 import time
 
 from harness import accounted
+from harness import RATE_SCALE
 from ops_util import Proxy, Sender, Sink, check, free_port, payloads, tempdir
 
 d = tempdir()
@@ -32,8 +33,9 @@ try:
                     "unix:" + stuck_path, "--drain-timeout", "3s", "--channel-size", "1024", "--stats-interval", "0",
                     "--readers", str(readers)])
         try:
-            data = payloads(5000)
-            snd = Sender(("127.0.0.1", src), data, rate=2000)  # 2.5 s
+            # 2.5 s at 2000/s; sanitizer builds scale the rate down (UP_TEST_RATE_SCALE), so the count too.
+            data = payloads(int(5000 * RATE_SCALE))
+            snd = Sender(("127.0.0.1", src), data, rate=2000)
             time.sleep(0.8)
             t0 = time.time()
             px.p.send_signal(signal.SIGTERM)
