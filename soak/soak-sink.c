@@ -131,6 +131,29 @@ static int write_seen(const char *path, const uint64_t *seen, uint64_t max_seq)
     return fclose(f) == 0 ? 0 : -1;
 }
 
+/* Receive what is queued now (at most `rounds` batches); returns how many. */
+static uint64_t drain(int fd, struct mmsghdr *msgs, struct iovec *iov, uint8_t *bufs, struct tally *t, uint64_t *seen,
+                      uint64_t *max_seq, int raw, int rounds)
+{
+    uint64_t got = 0;
+    for (int round = 0; round < rounds; round++) {
+        for (int i = 0; i < BATCH; i++) {
+            iov[i].iov_base = bufs + (size_t)i * DGRAM_MAX;
+            iov[i].iov_len = DGRAM_MAX;
+            memset(&msgs[i], 0, sizeof(msgs[i]));
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        int n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+        if (n <= 0)
+            break;
+        for (int i = 0; i < n; i++)
+            account(t, seen, max_seq, bufs + (size_t)i * DGRAM_MAX, msgs[i].msg_len, msgs[i].msg_hdr.msg_flags, raw);
+        got += (uint64_t)n;
+    }
+    return got;
+}
+
 static int open_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
 {
     memset(ss, 0, sizeof(*ss));
@@ -217,29 +240,28 @@ int main(int argc, char **argv)
     while (!stop_requested) {
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
         int pr = poll(&pfd, 1, 100);
-        if (pr > 0) {
-            for (int round = 0; round < 64; round++) {
-                for (int i = 0; i < BATCH; i++) {
-                    iov[i].iov_base = bufs + (size_t)i * DGRAM_MAX;
-                    iov[i].iov_len = DGRAM_MAX;
-                    memset(&msgs[i], 0, sizeof(msgs[i]));
-                    msgs[i].msg_hdr.msg_iov = &iov[i];
-                    msgs[i].msg_hdr.msg_iovlen = 1;
-                }
-                int n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
-                if (n <= 0)
-                    break;
-                for (int i = 0; i < n; i++)
-                    account(&t, seen, &max_seq, bufs + (size_t)i * DGRAM_MAX, msgs[i].msg_len,
-                            msgs[i].msg_hdr.msg_flags, raw);
-            }
-        }
+        if (pr > 0)
+            drain(fd, msgs, iov, bufs, &t, seen, &max_seq, raw, 64);
         double now = wall();
         if (now >= next) {
             report("progress", &t, fd);
             next = now + progress;
         }
     }
+    /* Stop taking datagrams before the last read, so that each one the
+     * sender's kernel accepted is either counted here or counted by the
+     * kernel: a Unix socket shut for reading fails the sender's next send
+     * (EPIPE); a UDP socket connected elsewhere no longer matches the
+     * sender, whose datagrams then count in the namespace's Udp NoPorts. */
+    if (ss.ss_family == AF_UNIX) {
+        shutdown(fd, SHUT_RD);
+    } else {
+        struct sockaddr_in away = {.sin_family = AF_INET, .sin_port = htons(9)};
+        away.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        connect(fd, (struct sockaddr *)&away, sizeof(away));
+    }
+    while (drain(fd, msgs, iov, bufs, &t, seen, &max_seq, raw, 64) > 0) /* what was queued before that */
+        ;
     report("final", &t, fd);
     int status = 0;
     if (seen_path && write_seen(seen_path, seen, max_seq) != 0) {
