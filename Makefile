@@ -1,5 +1,5 @@
 # Top-level wrapper around CMake. `make` leaves the daemon at build/udp-proxy.
-# Targets: all, test, run, asan, tsan, fuzz, windows, bench, format, format-check, install, clean.
+# Targets: all, test, run, asan, tsan, fuzz, windows, bench, soak, soak-ci, format, format-check, install, clean.
 BUILD ?= build
 CMAKE ?= cmake
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -12,7 +12,7 @@ SYSCONFDIR ?= /etc
 FUZZ_SECONDS ?= 20
 TEST_FUZZ_SECONDS ?= 10
 
-.PHONY: all configure deps-build test test-normal test-asan test-tsan asan tsan fuzz run windows bench format format-check deps install uninstall clean
+.PHONY: all configure deps-build test test-normal test-asan test-tsan asan tsan fuzz run windows bench soak soak-ci format format-check deps install uninstall clean
 
 all: configure
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
@@ -79,6 +79,27 @@ run: deps-build
 # ~2 with BENCH_QUICK=1. Writes bench/results/ (RESULTS.md, raw.csv, delivered.png).
 bench: all
 	BUILD=$(BUILD) python3 bench/run.py
+
+# The soak (never part of `make test`; soak/soak.py, as root: it runs in
+# private mount and network namespaces): SOAK_SECONDS of the realistic mix at
+# SOAK_RATE datagrams/s under a seeded fault schedule, every datagram
+# accounted for. Writes SOAK_OUT/REPORT.md and SOAK_OUT/soak.png (default soak/).
+# SOAK_BUILD=build-asan soaks the ASan+UBSan build. soak-ci: the same checks
+# in 60 s (every fault once), report in $(BUILD)/soak-ci/.
+SOAK_SECONDS ?= 600
+SOAK_RATE ?= 30000
+SOAK_SEED ?= 14
+SOAK_BUILD ?= $(BUILD)
+SOAK_OUT ?= soak
+soak:
+	@if [ "$(SOAK_BUILD)" = build-asan ]; then $(MAKE) --no-print-directory asan; \
+	 else $(MAKE) --no-print-directory all BUILD=$(SOAK_BUILD); fi
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_RATE=$(SOAK_RATE) SOAK_SEED=$(SOAK_SEED) SOAK_BUILD=$(SOAK_BUILD) \
+	    SOAK_OUT=$(SOAK_OUT) ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    python3 soak/soak.py
+
+soak-ci:
+	$(MAKE) --no-print-directory soak SOAK_SECONDS=60 SOAK_OUT=$(BUILD)/soak-ci
 
 # Windows executables, cross-compiled with mingw-w64 (cmake/mingw-*.cmake):
 # build/windows/udp-proxy-x64.exe and build/windows/udp-proxy-x86.exe.
