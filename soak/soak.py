@@ -40,8 +40,9 @@ Checks (each a line in REPORT.md; the exit status is 1 if any fails):
   process   one pid all along, exit status 0, no sanitizer report
 
 Environment: SOAK_SECONDS, SOAK_RATE, SOAK_SEED, SOAK_BUILD (build folder,
-e.g. build-asan), SOAK_OUT (where REPORT.md, soak.png and the raw series go;
-default soak/), SOAK_LOG_BUDGET (lines per minute, default 60).
+e.g. build-asan), SOAK_PROXY (another udp-proxy binary, with this build's
+udp-loadgen and soak-sink), SOAK_OUT (where REPORT.md, soak.png and the log
+go; default soak/), SOAK_LOG_BUDGET (lines per minute, default 60).
 """
 import bisect
 import fcntl
@@ -70,6 +71,7 @@ OUT = os.path.abspath(os.environ.get("SOAK_OUT", HERE))
 LOG_BUDGET = int(os.environ.get("SOAK_LOG_BUDGET", "60"))
 RSS_GROWTH_MAX = 2 << 20
 BIN, LOADGEN, SINK = (os.path.join(BUILD, n) for n in ("udp-proxy", "udp-loadgen", "soak-sink"))
+BIN = os.path.abspath(os.environ.get("SOAK_PROXY") or BIN)  # soak another udp-proxy with this build's tools
 NAME = "up-target.soak"
 SRC, METRICS, P_UDP, P_NAMED, P_ADDED, P_OTEL = 8125, 9102, 8126, 8127, 8128, 8129
 BURST_SEQ0 = 1 << 30  # bursts are numbered from here, 1<<24 per burst
@@ -158,8 +160,9 @@ class Sink:
 class Target:
     """A proxy target and the sink incarnations behind it."""
 
-    def __init__(self, key, metric_name, kind):
+    def __init__(self, key, metric_name, kind, spec=None):
         self.key, self.name, self.kind = key, metric_name, kind
+        self.spec = spec or metric_name  # as written in the config file
         self.sinks = []  # every incarnation, live or stopped
         self.live = {}  # listen address -> live Sink
 
@@ -322,7 +325,7 @@ class Soak:
         lines = ["# written by soak/soak.py", "source = 127.0.0.1:%d" % SRC,
                  "metrics-listen = 127.0.0.1:%d" % METRICS, "rcvbuf = 32M", "resolve-interval = 1",
                  "stats-interval = 10"]
-        lines += ["target = %s" % t.name for t in self.static_targets]
+        lines += ["target = %s" % t.spec for t in self.static_targets]
         if extra_target:
             lines.append("target = 127.0.0.1:%d" % P_ADDED)
         if broken:
@@ -345,7 +348,9 @@ class Soak:
         self.static_targets = [self.udp, self.unix, self.named]
         self.otel = None
         if self.otel_available():
-            self.otel = Target("otel", "127.0.0.1:%d,dialect=otel,max-datagram=8192" % P_OTEL, "udp")
+            # The target label is the address (the options are not part of it).
+            self.otel = Target("otel", "127.0.0.1:%d" % P_OTEL, "udp",
+                               "127.0.0.1:%d,dialect=otel,max-datagram=8192" % P_OTEL)
             self.static_targets.append(self.otel)
             say("otel target: enabled (--check-config accepts dialect=otel,max-datagram=8192)")
         else:
@@ -860,7 +865,7 @@ class Soak:
         L.append("**%s**: %d s at %d datagrams/s (seed %d), build `%s`, %s.\n" % (
             "PASS" if ok else "FAIL", SECONDS, RATE, SEED, os.path.relpath(BUILD, ROOT),
             time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(t0))))
-        L.append("Targets: %s.\n" % ", ".join("`%s` (%s)" % (tg.name, tg.key) for tg in self.static_targets) +
+        L.append("Targets: %s.\n" % ", ".join("`%s` (%s)" % (tg.spec, tg.key) for tg in self.static_targets) +
                  " Added and removed by reloads: `%s`.\n" % self.added.name)
         L.append("![soak](soak.png)\n")
         L.append("## Figures\n")
