@@ -15,8 +15,8 @@
  * sink's restarts and maps the gaps to the time they were sent).
  *
  * Payloads are udp-loadgen's (tools/payload.h): each one carries a sequence
- * number and a checksum. --raw counts datagrams only (for a target that
- * rewrites the lines, such as dialect=otel).
+ * number and a checksum. --raw counts datagrams and their non-empty lines
+ * only (for a target that rewrites the lines, such as dialect=otel).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -51,6 +51,7 @@ static void on_signal(int sig)
 
 struct tally {
     uint64_t datagrams, unique, duplicates, corrupt, beyond;
+    uint64_t lines; /* --raw only: newline-separated lines, empty ones not counted */
 };
 
 static double wall(void)
@@ -72,9 +73,11 @@ static uint64_t kernel_drops(int fd)
 
 static void report(const char *what, const struct tally *t, int fd)
 {
-    printf("%s t=%.3f datagrams=%llu unique=%llu duplicates=%llu corrupt=%llu beyond=%llu kernel_drops=%llu\n", what,
-           wall(), (unsigned long long)t->datagrams, (unsigned long long)t->unique, (unsigned long long)t->duplicates,
-           (unsigned long long)t->corrupt, (unsigned long long)t->beyond, (unsigned long long)kernel_drops(fd));
+    printf(
+        "%s t=%.3f datagrams=%llu unique=%llu duplicates=%llu corrupt=%llu beyond=%llu lines=%llu kernel_drops=%llu\n",
+        what, wall(), (unsigned long long)t->datagrams, (unsigned long long)t->unique,
+        (unsigned long long)t->duplicates, (unsigned long long)t->corrupt, (unsigned long long)t->beyond,
+        (unsigned long long)t->lines, (unsigned long long)kernel_drops(fd));
     fflush(stdout);
 }
 
@@ -83,8 +86,16 @@ static void account(struct tally *t, uint64_t *seen, uint64_t *max_seq, const ui
 {
     uint64_t seq;
     t->datagrams++;
-    if (raw)
+    if (raw) {
+        size_t start = 0;
+        for (size_t i = 0; i <= len; i++)
+            if (i == len || data[i] == '\n') {
+                if (i > start)
+                    t->lines++;
+                start = i + 1;
+            }
         return;
+    }
     if ((flags & MSG_TRUNC) || !up_payload_check(data, len, &seq)) {
         t->corrupt++;
         return;

@@ -5,6 +5,7 @@
                    seen once, the seen file holds exactly the range sent, a
                    foreign datagram counts as corrupt, progress lines are in order
   sink_unix        soak-sink on a unix: path: counts, removes its socket file on stop
+  sink_raw         soak-sink --raw (the otel target): datagrams and non-empty lines
   ranges           soak.py's range arithmetic (intersect, subtract)
 
 Usage: test_soak_tools.py CASE BUILD_DIR. Loopback only, bounded in time.
@@ -43,9 +44,9 @@ def free_port():
     return port
 
 
-def start_sink(build, listen, seen):
-    p = subprocess.Popen([os.path.join(build, "soak-sink"), "--listen", listen, "--seen", seen, "--progress", "0.1"],
-                         stdout=subprocess.PIPE, text=True)
+def start_sink(build, listen, seen, raw=False):
+    p = subprocess.Popen([os.path.join(build, "soak-sink"), "--listen", listen, "--seen", seen, "--progress", "0.1"] +
+                         (["--raw"] if raw else []), stdout=subprocess.PIPE, text=True)
     first = p.stdout.readline()
     check(first.startswith("ready "), "no ready line: %r" % first)
     return p
@@ -108,6 +109,20 @@ def sink_unix(build, d):
     check(not os.path.exists(path), "the socket file is still there after the sink stopped")
 
 
+def sink_raw(build, d):
+    port = free_port()
+    sink = start_sink(build, "127.0.0.1:%d" % port, os.path.join(d, "seen"), raw=True)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for payload in (b"a:1|c\nb:2|g\n\nc:3|ms", b"one:1|c", b"trailing:1|c\n"):
+                s.sendto(payload, ("127.0.0.1", port))
+    finally:
+        time.sleep(0.3)
+        final, _ = stop_sink(sink)
+    check(final["datagrams"] == "3" and final["lines"] == "5" and final["corrupt"] == "0",
+          "raw sink counts (3 datagrams, 5 non-empty lines): %s" % final)
+
+
 def ranges(build, d):
     spec = importlib.util.spec_from_file_location("soak", os.path.join(HERE, "soak.py"))
     soak = importlib.util.module_from_spec(spec)
@@ -120,8 +135,8 @@ def ranges(build, d):
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in ("sink_ranges", "sink_unix", "ranges"):
-        print("usage: test_soak_tools.py sink_ranges|sink_unix|ranges BUILD_DIR")
+    if len(sys.argv) != 3 or sys.argv[1] not in ("sink_ranges", "sink_unix", "sink_raw", "ranges"):
+        print("usage: test_soak_tools.py sink_ranges|sink_unix|sink_raw|ranges BUILD_DIR")
         sys.exit(2)
     d = tempfile.mkdtemp(prefix="up-soaktools-")
     try:
