@@ -120,10 +120,10 @@ windows:
 	cp $(BUILD)/windows/x86/udp-proxy.exe $(BUILD)/windows/udp-proxy-x86.exe
 
 format:
-	clang-format -i src/*.c src/*.h src/*/*.c tests/*/*.c tools/*.c bench/*.c 2>/dev/null || true
+	clang-format -i src/*.c src/*.h src/*/*.c tests/*/*.c tools/*.c bench/*.c soak/*.c 2>/dev/null || true
 
 format-check:
-	@files=$$(ls src/*.c src/*.h src/*/*.c tests/*/*.c tests/*/*.h tools/*.c bench/*.c 2>/dev/null); \
+	@files=$$(ls src/*.c src/*.h src/*/*.c tests/*/*.c tests/*/*.h tools/*.c bench/*.c soak/*.c 2>/dev/null); \
 	 clang-format --dry-run --Werror $$files && echo "format-check: ok"
 
 # The daemon, its manual, its systemd unit (ExecStart and --config rewritten
