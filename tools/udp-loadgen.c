@@ -47,6 +47,10 @@ static void usage(FILE *out)
             "  --max-seconds T     stop after T seconds even if N were not sent (default 60)\n"
             "  --batch N           datagrams per sendmmsg call, 1..%d (default 64); at a paced\n"
             "                      rate a call carries about 0.5 ms of traffic, at most N\n"
+            "  --first-seq S       number the datagrams S..S+N-1 (default 0), so that two\n"
+            "                      senders to the same sinks never share a number\n"
+            "  --progress SECS     every SECS, print 'progress t=<unix time> seq=<next>' on\n"
+            "                      stderr (when each number was sent; default off)\n"
             "  --help, -h          show this help and exit\n"
             "\n"
             "Every datagram's last line ends with the tags up_seq:<n>,up_sum:<hex>: the\n"
@@ -66,8 +70,8 @@ static void sleep_until(uint64_t due_ns)
 int main(int argc, char **argv)
 {
     char target[1][UP_ADDR_TEXT_MAX];
-    uint64_t count = 100000, rate = 10000, seed = 1, large = 1, batch = 64;
-    double max_seconds = 60;
+    uint64_t count = 100000, rate = 10000, seed = 1, large = 1, batch = 64, first = 0;
+    double max_seconds = 60, progress = 0;
     struct up_cli_flag flags[] = {
         {"target", UP_CLI_ADDR, 0, 0, NULL, 0, true, 1, target, 0},
         {"count", UP_CLI_COUNT, 1, (uint64_t)1 << 40, NULL, 0, false, 0, &count, 0},
@@ -76,6 +80,8 @@ int main(int argc, char **argv)
         {"large-share", UP_CLI_COUNT, 0, 100, NULL, 0, false, 0, &large, 0},
         {"max-seconds", UP_CLI_SECS, 1, 86400000, NULL, 0, false, 0, &max_seconds, 0},
         {"batch", UP_CLI_COUNT, 1, BATCH_MAX, NULL, 0, false, 0, &batch, 0},
+        {"first-seq", UP_CLI_COUNT, 0, (uint64_t)1 << 40, NULL, 0, false, 0, &first, 0},
+        {"progress", UP_CLI_SECS, 0, 86400000, NULL, 0, false, 0, &progress, 0},
     };
     up_cli_parse(PROG, flags, sizeof(flags) / sizeof(flags[0]), argc, argv, usage);
     struct up_addr addr;
@@ -118,7 +124,16 @@ int main(int argc, char **argv)
     const uint64_t start = up_now_ns();
     const uint64_t deadline = start + (uint64_t)(max_seconds * 1e9);
     uint64_t now = start;
+    const uint64_t progress_ns = (uint64_t)(progress * 1e9);
+    uint64_t progress_due = start;
     while (seq < count && now < deadline) {
+        if (progress_ns && now >= progress_due) {
+            struct timespec wall;
+            clock_gettime(CLOCK_REALTIME, &wall);
+            fprintf(stderr, "progress t=%lld.%03ld seq=%llu\n", (long long)wall.tv_sec, wall.tv_nsec / 1000000,
+                    (unsigned long long)(first + seq));
+            progress_due = now + progress_ns;
+        }
         uint64_t n = batch;
         if (rate) {
             /* Due by now: floor(elapsed * rate); wait for a chunk if fewer. */
@@ -138,7 +153,7 @@ int main(int argc, char **argv)
         for (uint64_t i = 0; i < n; i++) {
             const char *b;
             size_t blen;
-            size_t tlen = up_payload_get(pl, seq + i, &b, &blen, tails[i]);
+            size_t tlen = up_payload_get(pl, first + seq + i, &b, &blen, tails[i]);
             UP_BUF_SET(dg[i].iov[0], b, blen);
             UP_BUF_SET(dg[i].iov[1], tails[i], tlen);
             dg[i].iovcnt = 2;
