@@ -14,6 +14,7 @@ import shutil
 import time
 from collections import Counter
 
+from harness import RATE_SCALE
 from ops_util import Proxy, Sender, Sink, check, free_port, payloads, tempdir, write
 
 d = tempdir()
@@ -53,7 +54,13 @@ try:
     lines_a = Counter(l for dg in a.data() for l in dg.split(b"\n"))
     check(lines_a == Counter(data), "target A: every line exactly once across 3 option changes (%d datagrams for %d "
           "lines)" % (len(a.data()), len(data)))
-    check(len(a.data()) < len(data), "target A packed while max-datagram was set")
+    # Packing joins only what is already queued (no timer): a sanitizer build sends slower than its writer
+    # drains, so nothing may be queued to join there; the packer itself is unit-tested (test_shape).
+    if RATE_SCALE >= 1:
+        check(len(a.data()) < len(data), "target A packed while max-datagram was set")
+    else:
+        print("note: target A: %d datagrams for %d lines (joins are not required under a sanitizer)"
+              % (len(a.data()), len(data)))
     glob, targets = px.final_totals()
     check(glob["received"] == len(data), "received=%d" % glob["received"])
 finally:
