@@ -258,21 +258,37 @@ def proc_stats(pid):
 
 
 def pool_rss(pid):
-    """Resident bytes of udp-proxy's buffer pool: the largest anonymous
-    mapping (the slots are one calloc of channel capacity x 2 KiB, mapped at
-    start and made resident only as datagrams first land in them)."""
-    best = (0, 0)
-    size = name = None
+    """Resident and mapped bytes of udp-proxy's buffer pools. Each pool is a
+    reservation of address space (PROT_NONE) committed read-write in runs of
+    packets as datagrams first need them (src/pool.c, src/posix/vmem.c), so in
+    /proc/PID/smaps a pool is a run of adjacent anonymous mappings, part
+    read-write and part inaccessible. Every such run whose inaccessible part
+    is larger than a guard page (64 KiB; thread stacks have 4 KiB guards)
+    counts here; glibc's per-thread malloc arenas have the same shape and are
+    counted with it, so the check outside the pool covers the main heap and
+    every other mapping."""
+    vmas = []  # [start, end, perms, name, rss_kib]
     with open("/proc/%d/smaps" % pid) as f:
         for ln in f:
             fields = ln.split()
             if re.match(r"^[0-9a-f]+-[0-9a-f]+$", fields[0]):
-                name = fields[5] if len(fields) > 5 else ""
-            elif fields[0] == "Size:":
-                size = int(fields[1])
-            elif fields[0] == "Rss:" and name == "" and size is not None and size > best[0]:
-                best = (size, int(fields[1]))
-    return best[1] * 1024, best[0] * 1024
+                a, b = (int(x, 16) for x in fields[0].split("-"))
+                vmas.append([a, b, fields[1], fields[5] if len(fields) > 5 else "", 0])
+            elif fields[0] == "Rss:" and vmas:
+                vmas[-1][4] = int(fields[1])
+    rss = size = 0
+    i = 0
+    while i < len(vmas):
+        j = i
+        while j + 1 < len(vmas) and vmas[j + 1][0] == vmas[j][1] and vmas[j + 1][3] == "" and vmas[i][3] == "":
+            j += 1
+        group = vmas[i:j + 1]
+        none = sum(v[1] - v[0] for v in group if v[2].startswith("---"))
+        if group[0][3] == "" and none > 64 * 1024:
+            rss += sum(v[4] for v in group) * 1024
+            size += sum(v[1] - v[0] for v in group)
+        i = j + 1
+    return rss, size
 
 
 # ---- sequence-number ranges (sorted, inclusive, disjoint) ----------------------
