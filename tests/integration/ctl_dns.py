@@ -27,25 +27,11 @@ import sys
 import threading
 import time
 
-if os.environ.get("UP_DNS_NS") != "1":
-    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("mount"):
-        print("skip: needs root and unshare(1) for a private /etc/hosts and /etc/resolv.conf")
-        sys.exit(77)
-    env = dict(os.environ, UP_DNS_NS="1")
-    r = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable] + sys.argv, env=env)
-    sys.exit(r.returncode)
-
 from harness import RATE_SCALE  # noqa: E402
+import updtest as up  # noqa: E402
 from ops_util import BIN, Sink, check, free_port, run, tempdir, write  # noqa: E402
 
-d = tempdir()
-hosts, resolv = os.path.join(d, "hosts"), os.path.join(d, "resolv.conf")
-write(hosts, "127.0.0.1 localhost\n")
-write(resolv, "# no nameserver: glibc asks 127.0.0.1:53, where nothing listens\n")
-for src, dst in ((hosts, "/etc/hosts"), (resolv, "/etc/resolv.conf")):
-    if subprocess.run(["mount", "--bind", src, dst]).returncode != 0:
-        print("skip: cannot bind-mount over %s" % dst)
-        sys.exit(77)
+d, hosts, resolv = up.private_resolver("# no nameserver: glibc asks 127.0.0.1:53, where nothing listens\n")
 
 port = free_port()
 sink = Sink(("127.0.0.1", port))

@@ -16,24 +16,10 @@ import socket
 import subprocess
 import sys
 
-if os.environ.get("UP_DNS_NS") != "1":
-    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("mount"):
-        print("skip: needs root and unshare(1) for a private /etc/hosts")
-        sys.exit(77)
-    env = dict(os.environ, UP_DNS_NS="1")
-    r = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable] + sys.argv, env=env)
-    sys.exit(r.returncode)
-
 from ops_util import Proxy, Sender, Sink, check, free_port, payloads, run, tempdir, write  # noqa: E402
+import updtest as up  # noqa: E402
 
-d = tempdir()
-hosts, resolv = os.path.join(d, "hosts"), os.path.join(d, "resolv.conf")
-write(hosts, "127.0.0.1 localhost\n")
-write(resolv, "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
-for src, dst in ((hosts, "/etc/hosts"), (resolv, "/etc/resolv.conf")):
-    if subprocess.run(["mount", "--bind", src, dst]).returncode != 0:
-        print("skip: cannot bind-mount over %s" % dst)
-        sys.exit(77)
+d, hosts, resolv = up.private_resolver("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
 
 NAME = "up-target.test"
 port = free_port()

@@ -34,6 +34,7 @@ import multiprocessing as mp
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -266,6 +267,29 @@ def write(path, text):
     with open(path, "w") as f:
         f.write(text)
 
+
+
+def private_resolver(resolv_text, why="a private /etc/hosts and /etc/resolv.conf"):
+    """Give the calling test its own /etc/hosts and /etc/resolv.conf: the
+    script re-runs itself inside a private mount namespace (unshare -m, as
+    root; skip otherwise) and bind-mounts two files of a temporary folder over
+    them there, so no lookup leaves the host and the real files stay as they
+    are. Returns (folder, hosts path, resolv.conf path): edit them in place
+    with write(). /etc/hosts starts with localhost only."""
+    if os.environ.get("UP_DNS_NS") != "1":
+        if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("mount"):
+            skip("needs root and unshare(1) for %s" % why)
+        env = dict(os.environ, UP_DNS_NS="1")
+        r = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable] + sys.argv, env=env)
+        sys.exit(r.returncode)
+    d = tempdir()
+    hosts, resolv = os.path.join(d, "hosts"), os.path.join(d, "resolv.conf")
+    write(hosts, "127.0.0.1 localhost\n")
+    write(resolv, resolv_text)
+    for src, dst in ((hosts, "/etc/hosts"), (resolv, "/etc/resolv.conf")):
+        if subprocess.run(["mount", "--bind", src, dst]).returncode != 0:
+            skip("cannot bind-mount over %s" % dst)
+    return d, hosts, resolv
 
 # ---------------------------------------------------------------- waiting
 
